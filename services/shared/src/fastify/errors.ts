@@ -1,0 +1,57 @@
+import fp from 'fastify-plugin';
+import type { FastifyError } from 'fastify';
+import { AppError, type HttpErrorCode } from '../errors.ts';
+
+const validationCodes: Record<string, HttpErrorCode> = {
+  body: 'invalid_body',
+  querystring: 'invalid_query',
+  params: 'invalid_params',
+  headers: 'bad_request',
+};
+
+const fastifyCodes: Record<string, [number, HttpErrorCode]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_body'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_body'],
+};
+
+/**
+ * The one error handler: every error becomes `{ error: { code, message } }`. 4xx messages say
+ * what was wrong; 5xx bodies never carry internal messages (they are logged instead).
+ */
+export const errorsPlugin = fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      let status: number;
+      let code: HttpErrorCode;
+      let message = error.message;
+      if (error instanceof AppError) {
+        status = error.statusCode;
+        code = error.code;
+      } else if (error.validation) {
+        status = 400;
+        code = validationCodes[error.validationContext ?? 'body'] ?? 'bad_request';
+      } else if (error.code && fastifyCodes[error.code]) {
+        [status, code] = fastifyCodes[error.code]!;
+      } else if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        status = 400;
+        code = 'invalid_body';
+      } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+        status = error.statusCode;
+        code = status === 404 ? 'not_found' : status === 401 ? 'unauthorized' : 'bad_request';
+      } else {
+        status = 500;
+        code = 'internal';
+        message = 'internal error';
+      }
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      void reply.status(status).send({ error: { code, message } });
+    });
+    app.setNotFoundHandler((request, reply) => {
+      void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    });
+  },
+  { name: 'chatorbit-errors' },
+);

@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './health.ts';
+export * from './metrics.ts';
+export * from './auth.ts';

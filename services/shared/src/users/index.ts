@@ -1,0 +1,3 @@
+export * from './user-store.ts';
+export * from './memory-user-store.ts';
+export * from './mongo-user-store.ts';

@@ -1,0 +1,84 @@
+import { MongoServerError, ObjectId, type Collection, type Db } from 'mongodb';
+import { DuplicateUserError, emailKey, usernameKey, type NewUser, type UserRecord, type UserStore } from './user-store.ts';
+
+interface UserDoc {
+  _id: ObjectId;
+  username: string;
+  /** Lower-cased username: the unique index is on this, so `Alice` and `alice` clash. */
+  usernameKey: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+/** Accounts in the `users` collection, unique on usernameKey and email (both lower-cased). */
+export class MongoUserStore implements UserStore {
+  private readonly users: Collection<UserDoc>;
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.users = db.collection<UserDoc>('users');
+  }
+
+  async init() {
+    await this.users.createIndexes([
+      { key: { usernameKey: 1 }, name: 'usernameKey_unique', unique: true },
+      { key: { email: 1 }, name: 'email_unique', unique: true },
+    ]);
+  }
+
+  async ping() {
+    await this.db.command({ ping: 1 });
+  }
+
+  async create(user: NewUser): Promise<UserRecord> {
+    const doc: UserDoc = {
+      _id: new ObjectId(),
+      username: user.username,
+      usernameKey: usernameKey(user.username),
+      email: emailKey(user.email),
+      passwordHash: user.passwordHash,
+      createdAt: new Date(),
+    };
+    try {
+      await this.users.insertOne(doc);
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) throw new DuplicateUserError(await this.duplicateField(err, doc));
+      throw err;
+    }
+    return toRecord(doc);
+  }
+
+  async findById(id: string) {
+    if (!ObjectId.isValid(id) || id.length !== 24) return undefined;
+    const doc = await this.users.findOne({ _id: new ObjectId(id) });
+    return doc ? toRecord(doc) : undefined;
+  }
+
+  async findByLogin(login: string) {
+    const filter = login.includes('@') ? { email: emailKey(login) } : { usernameKey: usernameKey(login) };
+    const doc = await this.users.findOne(filter);
+    return doc ? toRecord(doc) : undefined;
+  }
+
+  private async duplicateField(err: MongoServerError, doc: UserDoc): Promise<'username' | 'email'> {
+    const pattern = (err.keyPattern ?? {}) as Record<string, unknown>;
+    if ('email' in pattern) return 'email';
+    if ('usernameKey' in pattern) return 'username';
+    // FerretDB reports neither keyPattern nor the index name ("E11000 duplicate key error
+    // collection: db.users"), so look for the clashing record; username first, as MemoryUserStore.
+    const sameName = await this.users.findOne({ usernameKey: doc.usernameKey }, { projection: { _id: 1 } });
+    return sameName ? 'username' : 'email';
+  }
+}
+
+function toRecord(doc: UserDoc): UserRecord {
+  return {
+    id: doc._id.toHexString(),
+    username: doc.username,
+    email: doc.email,
+    passwordHash: doc.passwordHash,
+    createdAt: doc.createdAt,
+  };
+}

@@ -1,0 +1,29 @@
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Message } from './frames.ts';
+
+/**
+ * Events between chat nodes over the broker. Versioned and validated on receipt: a node running a
+ * newer version may publish events an older one must skip (counted and logged), never crash on.
+ */
+export const BusMessage = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('message'),
+  node: Type.String({ description: 'Id of the publishing node.' }),
+  message: Message,
+});
+export const BusEvent = Type.Union([BusMessage]);
+export type BusEvent = Static<typeof BusEvent>;
+
+const busEventCheck = Compile(BusEvent);
+
+/** Decodes a bus payload; undefined when it is not a valid v1 event. */
+export function decodeBusEvent(payload: string): BusEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  return busEventCheck.Check(value) ? (value as BusEvent) : undefined;
+}

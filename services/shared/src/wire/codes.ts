@@ -1,0 +1,40 @@
+/**
+ * Error codes carried by `{type:"error", code}` frames. A frame that fails with one of these
+ * changes nothing on the server: no message is stored, no membership changes.
+ */
+export const wsErrorCodes = [
+  'invalid_json', // the frame is not JSON
+  'invalid_frame', // JSON, but not an object of the declared shape
+  'unknown_type', // `type` names no client frame
+  'frame_too_large', // over MAX_FRAME_BYTES (frames over the hard limit close the socket with 1009)
+  'invalid_room', // room name outside [A-Za-z0-9_-]{1,64}
+  'invalid_text', // empty (after trimming) or over MAX_TEXT_LENGTH characters
+  'not_joined', // send/leave for a room the connection has not joined
+  'unavailable', // a backend (Redis, MongoDB) failed; nothing was stored, retry with the same nonce
+] as const;
+export type WsErrorCode = (typeof wsErrorCodes)[number];
+
+/**
+ * WebSocket close codes. Ranges, so a client knows what to do with a code it has never seen:
+ * - 1000–1015 the standard ones (RFC 6455);
+ * - 4400–4499 like HTTP 4xx: the client must change something (a new token, a smaller frame)
+ *   before reconnecting; reconnecting unchanged fails the same way;
+ * - 4500–4999 like HTTP 5xx: transient, reconnect with backoff.
+ * 1001 (the server is shutting down) means: reconnect now; another node will take the socket.
+ */
+export const closeCodes = {
+  normal: 1000,
+  goingAway: 1001,
+  messageTooBig: 1009,
+  internalError: 1011,
+  unauthorized: 4401,
+} as const;
+export type CloseCode = (typeof closeCodes)[keyof typeof closeCodes];
+
+export const closeCodeDocs: Record<CloseCode, string> = {
+  1000: 'normal closure',
+  1001: 'going away: the server is shutting down or restarting; reconnect (another node will serve you)',
+  1009: 'frame over the hard size limit (4 × MAX_FRAME_BYTES); terminal for that frame',
+  1011: 'unexpected server error; reconnect with backoff',
+  4401: 'no token, a malformed token, or an invalid or expired one; get a new token, then reconnect',
+};

@@ -1,0 +1,72 @@
+import { Type, type Static } from 'typebox';
+import { wsErrorCodes } from './codes.ts';
+
+/** Room names: what may appear in a URL path segment and a Redis hash tag without escaping. */
+export const ROOM_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+export const roomNameRe = new RegExp(ROOM_PATTERN);
+export const RoomName = Type.String({ pattern: ROOM_PATTERN, description: 'Room name: [A-Za-z0-9_-]{1,64}' });
+
+const Nonce = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'Client-chosen id of a send, echoed in its ack or error.',
+});
+
+export const UserRef = Type.Object({ id: Type.String(), name: Type.String() });
+export type UserRef = Static<typeof UserRef>;
+
+/** A stored chat message as clients see it, in `message` frames and in history. */
+export const Message = Type.Object({
+  id: Type.String({ description: 'Server-assigned id (24-hex ObjectId).' }),
+  room: Type.String(),
+  seq: Type.Integer({ minimum: 1, description: 'Per-room, strictly increasing (gaps possible).' }),
+  user: UserRef,
+  text: Type.String(),
+  ts: Type.Integer({ description: 'Server time the message was accepted, ms since the epoch.' }),
+});
+export type Message = Static<typeof Message>;
+
+// client → server
+export const JoinFrame = Type.Object({ type: Type.Literal('join'), room: RoomName });
+export const LeaveFrame = Type.Object({ type: Type.Literal('leave'), room: RoomName });
+export const SendFrame = Type.Object({
+  type: Type.Literal('send'),
+  room: RoomName,
+  text: Type.String(),
+  nonce: Nonce,
+});
+export const PingFrame = Type.Object({ type: Type.Literal('ping') });
+export const clientFrameSchemas = { join: JoinFrame, leave: LeaveFrame, send: SendFrame, ping: PingFrame } as const;
+export const ClientFrame = Type.Union([JoinFrame, LeaveFrame, SendFrame, PingFrame]);
+export type ClientFrame = Static<typeof ClientFrame>;
+export type ClientFrameType = keyof typeof clientFrameSchemas;
+
+// server → client
+export const JoinedFrame = Type.Object({
+  type: Type.Literal('joined'),
+  room: Type.String(),
+  seq: Type.Integer({ minimum: 0, description: "The room's latest seq when the join took effect." }),
+  history: Type.Array(Message, { description: 'The most recent messages, oldest first.' }),
+});
+export const LeftFrame = Type.Object({ type: Type.Literal('left'), room: Type.String() });
+export const MessageFrame = Type.Intersect([Type.Object({ type: Type.Literal('message') }), Message]);
+export const AckFrame = Type.Object({
+  type: Type.Literal('ack'),
+  nonce: Type.String(),
+  id: Type.String(),
+  seq: Type.Integer(),
+});
+export const ErrorFrame = Type.Object({
+  type: Type.Literal('error'),
+  code: Type.Enum(wsErrorCodes),
+  message: Type.String(),
+  nonce: Type.Optional(Type.String()),
+  room: Type.Optional(Type.String()),
+});
+export const PongFrame = Type.Object({ type: Type.Literal('pong') });
+export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, AckFrame, ErrorFrame, PongFrame]);
+export type JoinedFrame = Static<typeof JoinedFrame>;
+export type MessageFrame = Static<typeof MessageFrame>;
+export type AckFrame = Static<typeof AckFrame>;
+export type ErrorFrame = Static<typeof ErrorFrame>;
+export type ServerFrame = Static<typeof ServerFrame>;
