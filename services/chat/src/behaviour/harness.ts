@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createTokenSigner, createTokenVerifier, loadConfig, type TokenSigner } from '@chatorbit/shared';
+import { TestClient } from '@chatorbit/shared/testing';
+import { buildChatApp } from '../app.ts';
+import { chatConfigSchema, type ChatConfig } from '../config.ts';
+import type { Broker } from '../broker/broker.ts';
+import type { MessageLog } from '../history/message-log.ts';
+
+/** One chat node's backends, as an engine (memory or Redis + MongoDB) makes them. */
+export interface NodeBackends {
+  broker: Broker;
+  log: MessageLog;
+}
+
+/** An engine under test: every node it makes shares one bus and one log store. */
+export interface Engine {
+  name: string;
+  node(): Promise<NodeBackends>;
+  close(): Promise<void>;
+}
+
+export const settings = { issuer: 'chatorbit', audience: 'chatorbit' };
+
+export interface RunningNode {
+  app: FastifyInstance;
+  url: string;
+  wsUrl: string;
+  backends: NodeBackends;
+}
+
+/** Chat nodes listening on loopback, sharing an engine, with one signer for their tokens. */
+export class ChatCluster {
+  readonly nodes: RunningNode[] = [];
+  private readonly engine: Engine;
+  private readonly config: ChatConfig;
+  signer!: TokenSigner;
+
+  constructor(engine: Engine, env: Record<string, string> = {}) {
+    this.engine = engine;
+    this.config = loadConfig(chatConfigSchema, { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...env });
+  }
+
+  async start(count: number) {
+    this.signer ??= await createTokenSigner(settings);
+    const verifier = createTokenVerifier(settings, this.signer.jwks());
+    for (let i = 0; i < count; i++) {
+      const backends = await this.engine.node();
+      await backends.log.init();
+      const app = await buildChatApp(this.config, { nodeId: `node-${this.nodes.length}`, verifier, ...backends });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = app.server.address() as AddressInfo;
+      this.nodes.push({ app, backends, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` });
+    }
+    return this;
+  }
+
+  token(userId: string, name: string) {
+    return this.signer.sign({ userId, name, roles: [] }, 300);
+  }
+
+  async connect(node: number, userId = randomUserId(), name = `user-${userId.slice(-4)}`) {
+    const client = await TestClient.connect(`${this.nodes[node]!.wsUrl}?token=${await this.token(userId, name)}`);
+    return Object.assign(client, { userId, name });
+  }
+
+  async stop() {
+    for (const node of this.nodes.splice(0)) {
+      await node.app.close();
+      await node.backends.broker.close();
+    }
+  }
+}
+
+export const randomUserId = () => randomBytes(12).toString('hex');
+
+export const isType = (type: string, extra: Record<string, unknown> = {}) => (f: Record<string, unknown>) =>
+  f.type === type && Object.entries(extra).every(([k, v]) => f[k] === v);
