@@ -1,6 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { authPlugin, errorsPlugin, healthPlugin, metricsPlugin, serverOptions, type TokenVerifier } from '@chatorbit/shared';
+import type { FastifyInstance } from 'fastify';
+import { authPlugin, createBaseApp, healthPlugin, type TokenVerifier } from '@chatorbit/shared';
 import type { ChatConfig } from './config.ts';
 import type { Broker } from './broker/broker.ts';
 import type { MessageLog } from './history/message-log.ts';
@@ -24,9 +23,7 @@ declare module 'fastify' {
 
 /** The chat service: WebSocket endpoint, history routes, health and metrics. Never listens. */
 export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions('chat', config.LOG_LEVEL)).withTypeProvider<TypeBoxTypeProvider>();
-  await app.register(errorsPlugin);
-  await app.register(metricsPlugin, { service: 'chat' });
+  const app = await createBaseApp('chat', config.LOG_LEVEL);
   const metrics = createChatMetrics(app.metrics);
   const node = new ChatNode({
     id: deps.nodeId,

@@ -26,7 +26,9 @@ export function loadConfig<T extends TObject>(schema: T, env: Record<string, str
   for (const error of Value.Errors(schema, value)) {
     const variable = error.instancePath.replace(/^\//, '') || requiredName(error.params) || '(config)';
     const got = (value as Record<string, unknown>)[variable];
-    throw new ConfigError(variable, `${error.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+    // URLs and keys may hold credentials: their values are never echoed.
+    const echo = got !== undefined && !/URL|KEY|PASSWORD|SECRET|TOKEN/.test(variable);
+    throw new ConfigError(variable, `${error.message}${echo ? ` (got ${JSON.stringify(got)})` : ''}`);
   }
   return value as Static<T>;
 }

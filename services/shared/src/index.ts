@@ -8,3 +8,4 @@ export * from './wire/index.ts';
 export * from './fastify/index.ts';
 export * from './users/index.ts';
 export * from './lifecycle.ts';
+export * from './http-schemas.ts';

@@ -1,4 +1,5 @@
 import {
+  errors as joseErrors,
   SignJWT,
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -61,8 +62,20 @@ export async function createTokenSigner(settings: TokenSettings, privateKeyPem?:
   };
 }
 
+/** The keys could not be fetched: the token may be fine, so this is no reason to log anyone out. */
+export class TokenVerifierUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the token signing keys are unavailable', { cause });
+    this.name = 'TokenVerifierUnavailableError';
+  }
+}
+
 export interface TokenVerifier {
-  /** Resolves to the principal, or rejects (any reason: malformed, bad signature, expired, wrong iss/aud). */
+  /**
+   * Resolves to the principal. Rejects with TokenVerifierUnavailableError when the JWKS cannot
+   * be fetched, and with another error when the token is bad (malformed, bad signature,
+   * expired, wrong iss/aud, unknown kid).
+   */
   verify(token: string): Promise<Principal>;
 }
 
@@ -75,11 +88,22 @@ export function createTokenVerifier(settings: TokenSettings, keys: URL | JSONWeb
     keys instanceof URL ? createRemoteJWKSet(keys, { cooldownDuration: 30_000 }) : createLocalJWKSet(keys);
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(token, getKey, {
-        issuer: settings.issuer,
-        audience: settings.audience,
-        algorithms: [TOKEN_ALG],
-      });
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          issuer: settings.issuer,
+          audience: settings.audience,
+          algorithms: [TOKEN_ALG],
+        }));
+      } catch (err) {
+        // jose reports a bad token with its own errors; anything else (a refused connection, a
+        // JWKS timeout or an unparsable JWKS response) is the key server's trouble, not the token's.
+        const keysUnavailable =
+          !(err instanceof joseErrors.JOSEError) ||
+          err instanceof joseErrors.JWKSTimeout ||
+          err instanceof joseErrors.JWKSInvalid;
+        throw keysUnavailable ? new TokenVerifierUnavailableError(err) : err;
+      }
       if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') throw new Error('token lacks sub or name');
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
       return { userId: payload.sub, name: payload.name, roles };

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
+import { TokenVerifierUnavailableError, closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
 import type { ChatNode } from '../node.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { Connection, type ConnectionLimits } from './connection.ts';
@@ -39,16 +39,25 @@ export const websocketPlugin = fp<WebSocketPluginOptions>(
         return;
       }
       const token = extractToken(req.headers.authorization, url.searchParams.get('token'));
-      const verified: Promise<Principal | undefined> = token ? verifier.verify(token).catch(() => undefined) : Promise.resolve(undefined);
-      void verified.then((principal) => {
+      void authenticate(token).then((outcome) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
-          if (!principal || !accepting) {
-            ws.close(principal ? closeCodes.goingAway : closeCodes.unauthorized, principal ? 'server shutting down' : 'unauthorized');
-            return;
-          }
-          accept(ws, principal);
+          if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
+          else if (outcome === 'unavailable') ws.close(closeCodes.tryAgainLater, 'auth keys unavailable');
+          else if (!outcome) ws.close(closeCodes.unauthorized, 'unauthorized');
+          else accept(ws, outcome);
         });
       });
+    };
+
+    const authenticate = async (token: string | undefined): Promise<Principal | 'unavailable' | undefined> => {
+      if (!token) return undefined;
+      try {
+        return await verifier.verify(token);
+      } catch (err) {
+        if (!(err instanceof TokenVerifierUnavailableError)) return undefined;
+        app.log.warn({ err }, 'cannot verify tokens: the JWKS is unavailable');
+        return 'unavailable';
+      }
     };
 
     const accept = (ws: WebSocket, principal: Principal) => {

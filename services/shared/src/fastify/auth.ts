@@ -1,11 +1,14 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { unauthorized } from '../errors.ts';
-import { extractToken, type Principal, type TokenVerifier } from '../tokens.ts';
+import { TokenVerifierUnavailableError, extractToken, type Principal, type TokenVerifier } from '../tokens.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler: rejects with 401 unless the request carries a valid access token. */
+    /**
+     * onRequest/preHandler hook: 401 unless the request carries a valid access token in
+     * `Authorization: Bearer`. (Never from the query string on HTTP: URLs end up in logs.)
+     */
     authenticate: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {
@@ -17,11 +20,12 @@ export const authPlugin = fp<{ verifier: TokenVerifier }>(
   async (app, { verifier }) => {
     app.decorateRequest('principal', undefined);
     app.decorate('authenticate', async (request: FastifyRequest) => {
-      const token = extractToken(request.headers.authorization, (request.query as { token?: string } | undefined)?.token);
+      const token = extractToken(request.headers.authorization, undefined);
       if (!token) throw unauthorized();
       try {
         request.principal = await verifier.verify(token);
-      } catch {
+      } catch (err) {
+        if (err instanceof TokenVerifierUnavailableError) throw err;
         throw unauthorized('the access token is invalid or expired');
       }
     });

@@ -18,6 +18,19 @@ const fastifyCodes: Record<string, [number, HttpErrorCode]> = {
 };
 
 /**
+ * Errors of the MongoDB driver and ioredis that mean "the backend is unreachable right now", by
+ * name so this module needs neither driver: 503, so clients retry instead of giving up.
+ */
+const unavailableErrors = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MaxRetriesPerRequestError',
+  'TokenVerifierUnavailableError',
+]);
+
+/**
  * The one error handler: every error becomes `{ error: { code, message } }`. 4xx messages say
  * what was wrong; 5xx bodies never carry internal messages (they are logged instead).
  */
@@ -30,6 +43,10 @@ export const errorsPlugin = fp(
       if (error instanceof AppError) {
         status = error.statusCode;
         code = error.code;
+      } else if (unavailableErrors.has(error.name) || /^Connection is closed|^Stream isn't writeable/.test(error.message)) {
+        status = 503;
+        code = 'unavailable';
+        message = 'a backend is unavailable; try again';
       } else if (error.validation) {
         status = 400;
         code = validationCodes[error.validationContext ?? 'body'] ?? 'bad_request';
@@ -47,6 +64,7 @@ export const errorsPlugin = fp(
         message = 'internal error';
       }
       if (status >= 500) request.log.error({ err: error }, 'request failed');
+      if (status === 503) void reply.header('retry-after', '1');
       void reply.status(status).send({ error: { code, message } });
     });
     app.setNotFoundHandler((request, reply) => {

@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './health.ts';
 export * from './metrics.ts';
 export * from './auth.ts';
+export * from './base-app.ts';

@@ -13,11 +13,23 @@ declare module 'fastify' {
  * room or user id never becomes a label). Each app has its own registry, so several services can
  * share one process (the standalone mode) without clashing.
  */
-export const metricsPlugin = fp<{ service: string; registry?: Registry; defaultMetrics?: boolean }>(
+let processRegistry: Registry | undefined;
+
+/** Process metrics (CPU, memory, event-loop lag, GC) are collected once per process, whatever
+ * the number of apps in it. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'chatorbit_' });
+  }
+  return processRegistry;
+}
+
+export const metricsPlugin = fp<{ service: string }>(
   async (app, opts) => {
-    const registry = opts.registry ?? new Registry();
+    const registry = new Registry();
     registry.setDefaultLabels({ service: opts.service });
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'chatorbit_' });
+    const perProcess = processMetrics();
     const duration = new Histogram({
       name: 'chatorbit_http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code.',
@@ -36,7 +48,7 @@ export const metricsPlugin = fp<{ service: string; registry?: Registry; defaultM
     });
     app.get('/metrics', { schema: { hide: true } as Record<string, unknown>, logLevel: 'warn' }, async (_request, reply) => {
       void reply.header('content-type', registry.contentType);
-      return registry.metrics();
+      return `${await registry.metrics()}\n${await perProcess.metrics()}`;
     });
   },
   { name: 'chatorbit-metrics' },

@@ -48,7 +48,7 @@ export async function spawnService(script: string, env: Record<string, string>, 
     );
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n--- output of ${script} ---\n${output}`);
+    throw new Error(`${(err as Error).message}\n--- output of ${script} ---\n${output}`, { cause: err });
   }
   return {
     url,

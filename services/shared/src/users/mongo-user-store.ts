@@ -22,10 +22,10 @@ export class MongoUserStore implements UserStore {
   }
 
   async init() {
-    await this.users.createIndexes([
-      { key: { usernameKey: 1 }, name: 'usernameKey_unique', unique: true },
-      { key: { email: 1 }, name: 'email_unique', unique: true },
-    ]);
+    // One index per call: FerretDB 1.24 drops the connection when a single createIndexes names
+    // several indexes that all exist already (every restart, or auth and user sharing the database).
+    await this.users.createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true });
+    await this.users.createIndex({ email: 1 }, { name: 'email_unique', unique: true });
   }
 
   async ping() {

@@ -1,9 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Message, RoomName } from '@chatorbit/shared';
+import { ErrorResponse, Message, RoomName } from '@chatorbit/shared';
 import type { ChatNode } from '../../node.ts';
-
-const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 
 /** GET /api/v1/rooms/:room/messages: history pages, newest first, from the durable log. */
 export const messagesRoutes: FastifyPluginAsyncTypebox<{ node: ChatNode }> = async (app, { node }) => {
@@ -25,8 +23,9 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ node: ChatNode }> = asy
               description: 'Pass as `before` for the next older page; null when this page reached the start.',
             }),
           }),
-          400: ErrorBody,
-          401: ErrorBody,
+          400: ErrorResponse,
+          401: ErrorResponse,
+          503: ErrorResponse,
         },
       },
     },

@@ -1,0 +1,41 @@
+// UserStore backends for behaviour suites that run once per backend.
+import { MongoClient } from 'mongodb';
+import { inject } from 'vitest';
+import { MemoryUserStore, MongoUserStore, type UserStore } from '@chatorbit/shared';
+
+export interface OpenUserStore {
+  users: UserStore;
+  close(): Promise<void>;
+}
+
+export type OpenUserStoreFn = (dbName: string) => Promise<OpenUserStore>;
+
+export const openMemoryUserStore: OpenUserStoreFn = async () => {
+  const users = new MemoryUserStore();
+  await users.init();
+  return { users, close: async () => {} };
+};
+
+/** A MongoUserStore in its own database on the test server; the database is dropped on close. */
+export const openMongoUserStore: OpenUserStoreFn = async (dbName) => {
+  const client = new MongoClient(inject('mongoUrl'), { serverSelectionTimeoutMS: 5_000 });
+  await client.connect();
+  const db = client.db(dbName);
+  const users = new MongoUserStore(db);
+  await users.init();
+  return {
+    users,
+    close: async () => {
+      try {
+        await db.dropDatabase();
+      } finally {
+        await client.close();
+      }
+    },
+  };
+};
+
+export const userStoreCases: [string, OpenUserStoreFn][] = [
+  ['memory', openMemoryUserStore],
+  ['mongo', openMongoUserStore],
+];

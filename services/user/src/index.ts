@@ -1,0 +1,2 @@
+export { buildUserApp, type UserDeps } from './app.ts';
+export { userConfigSchema, type UserConfig } from './config.ts';
