@@ -37,6 +37,6 @@ export const closeCodeDocs: Record<CloseCode, string> = {
   1001: 'going away: the server is shutting down or restarting; reconnect (another node will serve you)',
   1009: 'frame over the hard size limit (4 × MAX_FRAME_BYTES); terminal for that frame',
   1011: 'unexpected server error; reconnect with backoff',
-  1013: 'try again later: the token could not be checked (the key server is unreachable); reconnect with backoff',
+  1013: 'try again later: the gateway could not reach a chat node, or the token could not be checked (auth keys unreachable); reconnect with backoff',
   4401: 'no token, a malformed token, or an invalid or expired one; get a new token, then reconnect',
 };

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import fastifyHttpProxy from '@fastify/http-proxy';
+import { AppError } from '@chatorbit/shared';
+import { forwardedHeaders } from './forwarded.ts';
+
+export interface HttpRoute {
+  /** Path prefix on the gateway; the upstream receives the same path and query string. */
+  prefix: string;
+  /** Match the prefix itself only, not paths below it. */
+  exact?: boolean;
+  service: string;
+  /** Base URL of the upstream. */
+  upstream: string;
+}
+
+/**
+ * Forwards each route to its upstream. Bodies are read here, up to the server's bodyLimit (so an
+ * oversized one, chunked or not, is refused with 413 before any service sees it), and sent on
+ * byte for byte with their original content type.
+ */
+export async function registerHttpProxy(app: FastifyInstance, routes: readonly HttpRoute[]): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    for (const route of routes) {
+      await scope.register(fastifyHttpProxy, {
+        upstream: route.upstream,
+        prefix: route.prefix,
+        rewritePrefix: route.prefix,
+        routes: route.exact ? ['/'] : ['/', '/*'],
+        proxyPayloads: false,
+        disableRequestLogging: true,
+        // reply-from retries GETs answered 503 up to 10 times by default; pass the 503 on instead.
+        retryMethods: [],
+        handler: (request, reply, dest, options) =>
+          Buffer.isBuffer(request.body)
+            ? reply.from(dest, { ...options, body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' })
+            : reply.from(dest, options),
+        replyOptions: {
+          rewriteRequestHeaders: (request, headers) => ({ ...headers, ...forwardedHeaders(request.raw, request.id) }),
+          // reply-from has already logged the cause; the client learns only which service is down.
+          onError: (reply) => void reply.send(new AppError(502, 'bad_gateway', `${route.service} is unavailable`)),
+        },
+      });
+    }
+  });
+}

@@ -1,0 +1,108 @@
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { MongoClient } from 'mongodb';
+import {
+  connectMongo,
+  createRedis,
+  createTokenVerifier,
+  loadConfig,
+  MemoryUserStore,
+  MongoUserStore,
+  redisKeys,
+  type UserStore,
+} from '@chatorbit/shared';
+import { authConfigSchema, buildAuthApp, loadSigner } from '@chatorbit/auth';
+import { buildUserApp, userConfigSchema } from '@chatorbit/user';
+import {
+  buildChatApp,
+  chatConfigSchema,
+  MemoryBroker,
+  MemoryMessageLog,
+  MongoMessageLog,
+  RedisBroker,
+  type Broker,
+  type MessageLog,
+} from '@chatorbit/chat';
+import { buildGatewayApp, gatewayConfigSchema } from '@chatorbit/gateway';
+
+export interface Standalone {
+  gateway: FastifyInstance;
+  /** The gateway's address, e.g. http://127.0.0.1:8080. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * All four services in one process: auth, user and chat on loopback ports of their own, the
+ * gateway on PORT in front of them, exactly as they are wired when deployed apart. With
+ * REDIS_URL / MONGO_URL unset they share the in-memory engine; set, they use Redis and MongoDB
+ * (and more chat nodes can join from other processes).
+ */
+export async function startStandalone(env: Record<string, string | undefined>): Promise<Standalone> {
+  const inner = { ...env, HOST: '127.0.0.1', PORT: '0' };
+  const authConfig = loadConfig(authConfigSchema, inner);
+  const userConfig = loadConfig(userConfigSchema, inner);
+  const chatConfig = loadConfig(chatConfigSchema, inner);
+  const gatewayConfig = loadConfig(gatewayConfigSchema, env);
+
+  let mongo: MongoClient | undefined;
+  let users: UserStore;
+  let log: MessageLog;
+  if (authConfig.MONGO_URL) {
+    mongo = await connectMongo(authConfig.MONGO_URL);
+    const db = mongo.db(authConfig.MONGO_DB);
+    users = new MongoUserStore(db);
+    log = new MongoMessageLog(db);
+  } else {
+    users = new MemoryUserStore();
+    log = new MemoryMessageLog();
+  }
+  await users.init();
+  await log.init();
+  const broker: Broker = chatConfig.REDIS_URL
+    ? new RedisBroker({
+        pub: createRedis(chatConfig.REDIS_URL, 'standalone-chat-pub'),
+        sub: createRedis(chatConfig.REDIS_URL, 'standalone-chat-sub'),
+        keys: redisKeys(chatConfig.REDIS_PREFIX),
+      })
+    : new MemoryBroker();
+
+  const tokenSettings = { issuer: authConfig.JWT_ISSUER, audience: authConfig.JWT_AUDIENCE };
+  const signer = await loadSigner(authConfig);
+  // In one process the services verify against the signer's keys directly: no JWKS round trip.
+  const verifier = createTokenVerifier(tokenSettings, signer.jwks());
+
+  const started: FastifyInstance[] = [];
+  const listen = async (app: FastifyInstance, host: string, port: number) => {
+    await app.listen({ host, port });
+    started.push(app);
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  };
+  try {
+    const auth = await listen(await buildAuthApp(authConfig, { users, signer }), '127.0.0.1', 0);
+    const user = await listen(await buildUserApp(userConfig, { users, verifier }), '127.0.0.1', 0);
+    const nodeId = chatConfig.NODE_ID ?? `${hostname()}-${process.pid}`;
+    const chat = await listen(await buildChatApp(chatConfig, { nodeId, broker, log, verifier }), '127.0.0.1', 0);
+    const gateway = await buildGatewayApp({ ...gatewayConfig, AUTH_URL: auth, USER_URL: user, CHAT_URL: chat });
+    const url = await listen(gateway, gatewayConfig.HOST, gatewayConfig.PORT);
+    if (!chatConfig.REDIS_URL) gateway.log.warn('REDIS_URL unset: in-memory engine, chat cannot span processes');
+    if (!authConfig.MONGO_URL) gateway.log.warn('MONGO_URL unset: accounts and messages are kept in memory only');
+    if (!authConfig.JWT_PRIVATE_KEY && !authConfig.JWT_PRIVATE_KEY_FILE) gateway.log.warn('no JWT_PRIVATE_KEY(_FILE): a signing key was generated; tokens die with this process');
+    return {
+      gateway,
+      url,
+      // The gateway stops first (no new requests), chat drains its sockets, then the backends close.
+      close: async () => {
+        for (const app of started.reverse()) await app.close();
+        await broker.close();
+        await mongo?.close();
+      },
+    };
+  } catch (err) {
+    for (const app of started.reverse()) await app.close();
+    await broker.close();
+    await mongo?.close();
+    throw err;
+  }
+}
