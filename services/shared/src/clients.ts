@@ -1,19 +1,17 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { baseRedisOptions } from './redis/connection.ts';
+
+export * from './redis/index.ts';
 
 /**
- * Redis connection with the options every service wants: auto-pipelining (commands issued in
- * the same tick share one write), and a bounded offline queue so an outage fails requests
- * quickly instead of buffering them without limit.
+ * Redis connection to one URL with the options every service wants (see baseRedisOptions):
+ * auto-pipelining, bounded retries per request so an outage fails requests quickly instead of
+ * buffering them without limit, capped reconnect backoff. To follow REDIS_URL or REDIS_SENTINELS
+ * from the config, use createRedisFromConfig.
  */
 export function createRedis(url: string, name: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    connectionName: name,
-    enableAutoPipelining: true,
-    maxRetriesPerRequest: 2,
-    lazyConnect: false,
-    ...overrides,
-  });
+  return new Redis(url, { ...baseRedisOptions(name, false), ...overrides });
 }
 
 export async function connectMongo(url: string): Promise<MongoClient> {

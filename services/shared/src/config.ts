@@ -55,10 +55,46 @@ export function commonConfig(defaultPort: number) {
   } satisfies TProperties;
 }
 
+/** One sentinel address in REDIS_SENTINELS: `host:port` or `[ipv6]:port`. */
+const SENTINEL_ADDRESS = '(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+):[0-9]{1,5}';
+
 export const storageConfig = {
   REDIS_URL: Type.Optional(
-    Type.String({ pattern: '^rediss?://', description: 'Redis URL. Unset: the in-memory engine (one process only).' }),
+    Type.String({
+      pattern: '^rediss?://',
+      description:
+        'Redis URL, credentials included (`redis://:password@host:6379/0`). Unset, and REDIS_SENTINELS unset too: the in-memory engine (one process only). Set only one of the two.',
+    }),
   ),
+  REDIS_SENTINELS: Type.Optional(
+    Type.String({
+      pattern: `^\\s*${SENTINEL_ADDRESS}\\s*(,\\s*${SENTINEL_ADDRESS}\\s*)*$`,
+      description:
+        'Redis Sentinel mode: comma-separated `host:port` list of sentinels (`[v6]:port` for IPv6), e.g. `10.0.0.1:26379,10.0.0.2:26379`. Clients ask them for the current master of REDIS_MASTER_NAME and follow failovers. Exclusive with REDIS_URL.',
+    }),
+  ),
+  REDIS_MASTER_NAME: Type.String({
+    default: 'mymaster',
+    pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+    description: 'Sentinel mode: the name the sentinels monitor the master under (`sentinel monitor <name> ...`).',
+  }),
+  REDIS_PASSWORD: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Sentinel mode: password of the Redis master and replicas (`requirepass`). With REDIS_URL, put the password in the URL instead.',
+    }),
+  ),
+  REDIS_SENTINEL_PASSWORD: Type.Optional(
+    Type.String({ minLength: 1, description: 'Sentinel mode: password of the sentinels themselves, if they have one.' }),
+  ),
+  REDIS_REPLICA_ACKS: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 5,
+    description:
+      'Writes that must survive a failover (accepted messages) are acknowledged to the sender only after this many replicas have them (Redis WAIT). 0: acknowledged once the master has them.',
+  }),
   REDIS_PREFIX: Type.String({
     default: 'orbit',
     pattern: '^[A-Za-z0-9_.-]{1,32}$',
@@ -69,6 +105,7 @@ export const storageConfig = {
   ),
   MONGO_DB: Type.String({ default: 'chatorbit', pattern: '^[A-Za-z0-9_-]{1,63}$', description: 'MongoDB database name.' }),
 } satisfies TProperties;
+export type StorageConfig = Static<TObject<typeof storageConfig>>;
 
 export const tokenConfig = {
   JWT_ISSUER: Type.String({ default: 'chatorbit', minLength: 1, description: 'The `iss` of access tokens.' }),

@@ -2,3 +2,4 @@ export * from './servers.ts';
 export * from './wait-for.ts';
 export * from './ws-client.ts';
 export * from './processes.ts';
+export * from './sentinel.ts';
