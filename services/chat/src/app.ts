@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { authPlugin, createBaseApp, healthPlugin, type TokenVerifier } from '@chatorbit/shared';
+import type { Redis } from 'ioredis';
+import { authPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier } from '@chatorbit/shared';
+import { Persister } from './history/persister.ts';
 import type { ChatConfig } from './config.ts';
 import type { Broker } from './broker/broker.ts';
 import type { MessageLog } from './history/message-log.ts';
@@ -13,6 +15,11 @@ export interface ChatDeps {
   broker: Broker;
   log: MessageLog;
   verifier: TokenVerifier;
+  /**
+   * The Redis engine's persistence stream: given, this node runs a persister moving messages
+   * from it into `log` (started with the app, stopped after its sockets are closed).
+   */
+  persistence?: { redis: Redis; keys: RedisKeys };
 }
 
 declare module 'fastify' {
@@ -30,9 +37,28 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     broker: deps.broker,
     log: deps.log,
     metrics,
-    joinHistoryLimit: config.JOIN_HISTORY_LIMIT,
     logger: app.log,
+    joinHistoryLimit: config.JOIN_HISTORY_LIMIT,
+    resumeMaxMessages: config.RESUME_MAX_MESSAGES,
+    batchWindowMs: config.BATCH_WINDOW_MS,
+    batchMinRate: config.BATCH_MIN_RATE,
   });
+  app.addHook('onClose', async () => node.close());
+  if (deps.persistence) {
+    const persister = new Persister({
+      ...deps.persistence,
+      log: deps.log,
+      consumer: deps.nodeId,
+      logger: app.log.child({ role: 'persister' }),
+      batchSize: config.PERSIST_BATCH_SIZE,
+      claimIdleMs: config.PERSIST_CLAIM_IDLE_MS,
+      onPersisted: (count) => metrics.persisted.inc(count),
+      onFailure: () => metrics.persistFailures.inc(),
+    });
+    app.addHook('onReady', () => persister.start());
+    // onClose runs after the sockets are closed (preClose): every send accepted is in the stream.
+    app.addHook('onClose', () => persister.stop());
+  }
   app.decorate('chatNode', node);
   await app.register(healthPlugin, {
     checks: { broker: () => deps.broker.ping(), log: () => deps.log.ping() },
@@ -42,7 +68,11 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     node,
     verifier: deps.verifier,
     metrics,
-    limits: { maxFrameBytes: config.MAX_FRAME_BYTES, maxTextLength: config.MAX_TEXT_LENGTH },
+    limits: {
+      maxFrameBytes: config.MAX_FRAME_BYTES,
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+    },
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
   await app.register(messagesRoutes, { node });

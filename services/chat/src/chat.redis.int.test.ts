@@ -1,8 +1,6 @@
 import { describe, inject } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { createRedis, redisKeys } from '@chatorbit/shared';
-import { RedisBroker } from './broker/redis-broker.ts';
-import { MongoMessageLog } from './history/mongo-message-log.ts';
+import { createRedis } from '@chatorbit/shared';
 import { chatBehaviour } from './behaviour/suite.ts';
 
 describe('chat on Redis and MongoDB', () => {
@@ -10,16 +8,11 @@ describe('chat on Redis and MongoDB', () => {
     const id = `${process.pid}_${Date.now().toString(36)}`;
     const mongo = await new MongoClient(inject('mongoUrl')).connect();
     const db = mongo.db(`chat_test_${id}`);
-    const keys = redisKeys(`test-${id}`);
+    const url = inject('redisUrl');
     return {
       name: 'redis',
-      node: async () => {
-        const url = inject('redisUrl');
-        return {
-          broker: new RedisBroker({ pub: createRedis(url, 'test-pub'), sub: createRedis(url, 'test-sub'), keys }),
-          log: new MongoMessageLog(db),
-        };
-      },
+      env: { REDIS_PREFIX: `test-${id}` },
+      clients: () => ({ redis: (role) => createRedis(url, `test-${role}`), db }),
       close: async () => {
         await db.dropDatabase();
         await mongo.close();

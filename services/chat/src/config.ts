@@ -35,5 +35,55 @@ export const chatConfigSchema = Type.Object({
     minimum: 1_000,
     description: 'WebSocket ping period; a socket that has not answered the previous ping is dropped.',
   }),
+  RECENT_HISTORY_SIZE: Type.Integer({
+    default: 1000,
+    minimum: 10,
+    maximum: 100_000,
+    description: "How many of a room's newest messages Redis keeps (a stream per room); older pages come from MongoDB.",
+  }),
+  NONCE_TTL_SEC: Type.Integer({
+    default: 300,
+    minimum: 1,
+    maximum: 86_400,
+    description: 'Idempotency window: a send repeating a (user, nonce) within it gets the first send\'s id and seq.',
+  }),
+  RESUME_MAX_MESSAGES: Type.Integer({
+    default: 1000,
+    minimum: 0,
+    maximum: 100_000,
+    description: 'Most messages a `join` with `since` replays; a client further behind gets recovered:false.',
+  }),
+  BATCH_WINDOW_MS: Type.Integer({
+    default: 25,
+    minimum: 0,
+    maximum: 1000,
+    description: 'In a busy room, messages within this window go out as one `batch` frame; 0 turns batching off.',
+  }),
+  BATCH_MIN_RATE: Type.Integer({
+    default: 50,
+    minimum: 1,
+    description: 'Messages per second (as seen by this node) above which a room is batched.',
+  }),
+  MAX_BUFFERED_BYTES: Type.Integer({
+    default: 1024 * 1024,
+    minimum: 64 * 1024,
+    description: 'A socket with more unsent bytes than this is a slow consumer: closed with 4508, so memory stays bounded.',
+  }),
+  PERSIST_BATCH_SIZE: Type.Integer({
+    default: 500,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Messages the persister moves from Redis to MongoDB per write.',
+  }),
+  PERSIST_CLAIM_IDLE_MS: Type.Integer({
+    default: 30_000,
+    minimum: 1000,
+    description: 'A dead node\'s unwritten messages are taken over by another node after this long.',
+  }),
+  MESSAGE_RETENTION_DAYS: Type.Number({
+    default: 0,
+    minimum: 0,
+    description: 'MongoDB deletes messages older than this (a TTL index); 0 keeps every message forever.',
+  }),
 });
 export type ChatConfig = Static<typeof chatConfigSchema>;

@@ -17,7 +17,27 @@ export function createChatMetrics(registry: Registry) {
     }),
     deliveries: new Counter({
       name: 'chatorbit_message_deliveries_total',
-      help: 'Message frames handed to local sockets.',
+      help: 'Messages handed to local sockets (a batch frame of n messages counts n).',
+      registers,
+    }),
+    framesWritten: new Counter({
+      name: 'chatorbit_fanout_frames_total',
+      help: 'Message and batch frames written to local sockets.',
+      registers,
+    }),
+    slowConsumers: new Counter({
+      name: 'chatorbit_ws_slow_consumers_total',
+      help: 'Sockets closed with 4508 for falling more than MAX_BUFFERED_BYTES behind.',
+      registers,
+    }),
+    persisted: new Counter({
+      name: 'chatorbit_persisted_messages_total',
+      help: 'Messages this node moved from the persistence stream into MongoDB.',
+      registers,
+    }),
+    persistFailures: new Counter({
+      name: 'chatorbit_persist_failures_total',
+      help: 'Failed persister writes (each is retried; nothing is dropped).',
       registers,
     }),
     frameErrors: new Counter({

@@ -1,8 +1,10 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BusEvent, Message, Principal } from '@chatorbit/shared';
-import type { Broker } from './broker/broker.ts';
+import type { Accepted, Broker, RangeQuery } from './broker/broker.ts';
+import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
+import { Fanout } from './hub/fanout.ts';
 import { Hub, type Subscriber } from './hub/hub.ts';
 import type { ChatMetrics } from './metrics.ts';
 
@@ -11,36 +13,50 @@ export interface ChatNodeOptions {
   broker: Broker;
   log: MessageLog;
   metrics: ChatMetrics;
-  joinHistoryLimit: number;
   logger: FastifyBaseLogger;
+  joinHistoryLimit: number;
+  resumeMaxMessages: number;
+  batchWindowMs: number;
+  batchMinRate: number;
 }
 
 export interface JoinResult {
   seq: number;
   history: Message[];
+  /** Set for a resume (`since`): whether `history` holds every message after it. */
+  recovered?: boolean;
 }
 
 /**
- * One chat node: local members (hub), fan-out (broker) and the durable log, wired together.
- * Knows nothing of WebSockets; a connection calls join/leave/send and receives frames through
- * its Subscriber.
+ * One chat node: local members (hub), frames for them (fanout), the broker and the room
+ * history, wired together. Knows nothing of WebSockets; a connection calls join/leave/send and
+ * receives frames through its Subscriber.
  */
 export class ChatNode {
   readonly id: string;
   readonly hub = new Hub();
+  readonly history: RoomHistory;
+  private readonly fanout: Fanout;
   private readonly broker: Broker;
-  private readonly log: MessageLog;
   private readonly metrics: ChatMetrics;
-  private readonly joinHistoryLimit: number;
+  private readonly opts: ChatNodeOptions;
   /** Rooms this node is subscribed to (or subscribing): one broker subscription per room. */
   private readonly subscriptions = new Map<string, Promise<void>>();
 
   constructor(opts: ChatNodeOptions) {
+    this.opts = opts;
     this.id = opts.id;
     this.broker = opts.broker;
-    this.log = opts.log;
     this.metrics = opts.metrics;
-    this.joinHistoryLimit = opts.joinHistoryLimit;
+    this.history = new RoomHistory(opts.broker, opts.log);
+    this.fanout = new Fanout(this.hub, {
+      windowMs: opts.batchWindowMs,
+      minRate: opts.batchMinRate,
+      onFrame: (members, messages) => {
+        opts.metrics.deliveries.inc(members * messages);
+        opts.metrics.framesWritten.inc(members);
+      },
+    });
     this.broker.onEvent(
       (room, event) => this.deliver(room, event),
       (room) => {
@@ -51,19 +67,23 @@ export class ChatNode {
   }
 
   /**
-   * Adds the subscriber to the room and returns the room's state. The subscriber is a member
-   * (receiving live frames) before history is read, so a message is in the history, or arrives
-   * live, or both (the connection drops live frames at or below the history's last seq).
+   * Adds the subscriber to the room and returns what it missed. The subscriber is a member
+   * (receiving live frames) before anything is read, so every message is in what is read, or
+   * arrives live, or both; the connection drops live messages at or below what it was given.
    */
-  async join(room: string, subscriber: Subscriber): Promise<JoinResult> {
+  async join(room: string, subscriber: Subscriber, since?: number): Promise<JoinResult> {
     if (this.hub.add(room, subscriber)) this.subscriptions.set(room, this.broker.subscribe(room));
     try {
       await this.subscriptions.get(room);
-      const [seq, newestFirst] = await Promise.all([
-        this.broker.lastSeq(room),
-        this.joinHistoryLimit > 0 ? this.log.page(room, { limit: this.joinHistoryLimit }) : Promise.resolve([]),
-      ]);
-      return { seq, history: newestFirst.reverse() };
+      const seq = await this.broker.lastSeq(room);
+      if (since !== undefined && since <= seq && seq - since <= this.opts.resumeMaxMessages) {
+        const missed = seq - since;
+        const history = missed === 0 ? [] : await this.history.range(room, { after: since, before: seq + 1, limit: missed, order: 'asc' });
+        // Seqs are contiguous: the replay is whole when it has one message per seq.
+        if (history.length === missed) return { seq, history, recovered: true };
+      }
+      const latest = this.opts.joinHistoryLimit > 0 ? await this.broker.recent(room, { limit: this.opts.joinHistoryLimit, order: 'desc' }) : [];
+      return { seq, history: latest.reverse(), ...(since !== undefined ? { recovered: false } : {}) };
     } catch (err) {
       await this.leave(room, subscriber);
       throw err;
@@ -74,44 +94,36 @@ export class ChatNode {
     if (!this.hub.remove(room, subscriber)) return;
     const subscribing = this.subscriptions.get(room);
     this.subscriptions.delete(room);
+    this.fanout.drop(room);
     await subscribing?.catch(() => {});
     // A member may have joined while the subscription settled: it holds a new subscription.
     if (!this.subscriptions.has(room)) await this.broker.unsubscribe(room);
   }
 
-  /**
-   * Stores the message, then fans it out: a message any client has seen is in the log. A failure
-   * before the log write stores and delivers nothing (the seq is skipped, never reused).
-   */
-  async send(room: string, user: Principal, text: string): Promise<Message> {
-    const message: Message = {
+  /** Accepts a message: stored, queued for the durable log and published in one step. */
+  async send(room: string, user: Principal, text: string, nonce: string): Promise<Accepted> {
+    const accepted = await this.broker.send({
       id: new ObjectId().toHexString(),
       room,
-      seq: await this.broker.nextSeq(room),
       user: { id: user.userId, name: user.name },
       text,
       ts: Date.now(),
-    };
-    await this.log.append(message);
-    await this.broker.publish(room, { v: 1, type: 'message', node: this.id, message });
-    this.metrics.messagesSent.inc();
-    return message;
+      nonce,
+    });
+    if (!accepted.duplicate) this.metrics.messagesSent.inc();
+    return accepted;
   }
 
-  history(room: string, before: number | undefined, limit: number): Promise<Message[]> {
-    return this.log.page(room, before === undefined ? { limit } : { before, limit });
+  page(room: string, query: RangeQuery): Promise<Message[]> {
+    return this.history.range(room, query);
+  }
+
+  close() {
+    this.fanout.close();
   }
 
   private deliver(room: string, event: BusEvent) {
-    const { message } = event;
-    if (message.room !== room) return;
-    // Encoded once per message on this node; every member gets the same string.
-    const frame = JSON.stringify({ type: 'message', ...message });
-    const delivered = this.hub.broadcast(room, message.seq, frame);
-    this.metrics.deliveries.inc(delivered);
-  }
-
-  async ping() {
-    await Promise.all([this.broker.ping(), this.log.ping()]);
+    if (event.message.room !== room) return;
+    this.fanout.push(room, event.message);
   }
 }

@@ -4,26 +4,17 @@ import { hostname } from 'node:os';
 import type { MongoClient } from 'mongodb';
 import {
   connectMongo,
-  createRedis,
+  redisConfigured,
+  redisConnector,
   createTokenVerifier,
   loadConfig,
   MemoryUserStore,
   MongoUserStore,
-  redisKeys,
   type UserStore,
 } from '@chatorbit/shared';
 import { authConfigSchema, buildAuthApp, loadSigner } from '@chatorbit/auth';
 import { buildUserApp, userConfigSchema } from '@chatorbit/user';
-import {
-  buildChatApp,
-  chatConfigSchema,
-  MemoryBroker,
-  MemoryMessageLog,
-  MongoMessageLog,
-  RedisBroker,
-  type Broker,
-  type MessageLog,
-} from '@chatorbit/chat';
+import { buildChatApp, chatConfigSchema, createChatEngine } from '@chatorbit/chat';
 import { buildGatewayApp, gatewayConfigSchema } from '@chatorbit/gateway';
 
 export interface Standalone {
@@ -46,27 +37,17 @@ export async function startStandalone(env: Record<string, string | undefined>): 
   const chatConfig = loadConfig(chatConfigSchema, inner);
   const gatewayConfig = loadConfig(gatewayConfigSchema, env);
 
-  let mongo: MongoClient | undefined;
-  let users: UserStore;
-  let log: MessageLog;
-  if (authConfig.MONGO_URL) {
-    mongo = await connectMongo(authConfig.MONGO_URL);
-    const db = mongo.db(authConfig.MONGO_DB);
-    users = new MongoUserStore(db);
-    log = new MongoMessageLog(db);
-  } else {
-    users = new MemoryUserStore();
-    log = new MemoryMessageLog();
-  }
+  const mongo: MongoClient | undefined = authConfig.MONGO_URL ? await connectMongo(authConfig.MONGO_URL) : undefined;
+  const db = mongo?.db(authConfig.MONGO_DB);
+  const users: UserStore = db ? new MongoUserStore(db) : new MemoryUserStore();
   await users.init();
-  await log.init();
-  const broker: Broker = chatConfig.REDIS_URL
-    ? new RedisBroker({
-        pub: createRedis(chatConfig.REDIS_URL, 'standalone-chat-pub'),
-        sub: createRedis(chatConfig.REDIS_URL, 'standalone-chat-sub'),
-        keys: redisKeys(chatConfig.REDIS_PREFIX),
-      })
-    : new MemoryBroker();
+  const nodeId = chatConfig.NODE_ID ?? `${hostname()}-${process.pid}`;
+  let log: FastifyInstance['log'] | undefined;
+  const withRedis = redisConfigured(chatConfig);
+  const engine = await createChatEngine(chatConfig, nodeId, {
+    ...(withRedis ? { redis: redisConnector(chatConfig, `chat-${nodeId}`, (role, err) => log?.warn({ err, role }, 'redis connection error')) } : {}),
+    ...(db ? { db } : {}),
+  });
 
   const tokenSettings = { issuer: authConfig.JWT_ISSUER, audience: authConfig.JWT_AUDIENCE };
   const signer = await loadSigner(authConfig);
@@ -82,11 +63,11 @@ export async function startStandalone(env: Record<string, string | undefined>): 
   try {
     const auth = await listen(await buildAuthApp(authConfig, { users, signer }), '127.0.0.1', 0);
     const user = await listen(await buildUserApp(userConfig, { users, verifier }), '127.0.0.1', 0);
-    const nodeId = chatConfig.NODE_ID ?? `${hostname()}-${process.pid}`;
-    const chat = await listen(await buildChatApp(chatConfig, { nodeId, broker, log, verifier }), '127.0.0.1', 0);
+    const chat = await listen(await buildChatApp(chatConfig, { nodeId, verifier, ...engine }), '127.0.0.1', 0);
     const gateway = await buildGatewayApp({ ...gatewayConfig, AUTH_URL: auth, USER_URL: user, CHAT_URL: chat });
     const url = await listen(gateway, gatewayConfig.HOST, gatewayConfig.PORT);
-    if (!chatConfig.REDIS_URL) gateway.log.warn('REDIS_URL unset: in-memory engine, chat cannot span processes');
+    log = gateway.log;
+    if (!withRedis) gateway.log.warn('Redis is not configured: in-memory engine, chat cannot span processes');
     if (!authConfig.MONGO_URL) gateway.log.warn('MONGO_URL unset: accounts and messages are kept in memory only');
     if (!authConfig.JWT_PRIVATE_KEY && !authConfig.JWT_PRIVATE_KEY_FILE) gateway.log.warn('no JWT_PRIVATE_KEY(_FILE): a signing key was generated; tokens die with this process');
     return {
@@ -95,13 +76,13 @@ export async function startStandalone(env: Record<string, string | undefined>): 
       // The gateway stops first (no new requests), chat drains its sockets, then the backends close.
       close: async () => {
         for (const app of started.reverse()) await app.close();
-        await broker.close();
+        await engine.close();
         await mongo?.close();
       },
     };
   } catch (err) {
     for (const app of started.reverse()) await app.close();
-    await broker.close();
+    await engine.close();
     await mongo?.close();
     throw err;
   }

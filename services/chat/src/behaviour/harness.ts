@@ -5,19 +5,14 @@ import { createTokenSigner, createTokenVerifier, loadConfig, type TokenSigner } 
 import { TestClient } from '@chatorbit/shared/testing';
 import { buildChatApp } from '../app.ts';
 import { chatConfigSchema, type ChatConfig } from '../config.ts';
-import type { Broker } from '../broker/broker.ts';
-import type { MessageLog } from '../history/message-log.ts';
+import { createChatEngine, type ChatEngine, type EngineClients } from '../engine.ts';
 
-/** One chat node's backends, as an engine (memory or Redis + MongoDB) makes them. */
-export interface NodeBackends {
-  broker: Broker;
-  log: MessageLog;
-}
-
-/** An engine under test: every node it makes shares one bus and one log store. */
+/** An engine under test: every node made from its clients shares one bus and one log store. */
 export interface Engine {
   name: string;
-  node(): Promise<NodeBackends>;
+  /** Extra config for every node (e.g. a Redis key prefix of the test's own). */
+  env?: Record<string, string>;
+  clients(): EngineClients;
   close(): Promise<void>;
 }
 
@@ -27,31 +22,31 @@ export interface RunningNode {
   app: FastifyInstance;
   url: string;
   wsUrl: string;
-  backends: NodeBackends;
+  engine: ChatEngine;
 }
 
 /** Chat nodes listening on loopback, sharing an engine, with one signer for their tokens. */
 export class ChatCluster {
   readonly nodes: RunningNode[] = [];
+  readonly config: ChatConfig;
   private readonly engine: Engine;
-  private readonly config: ChatConfig;
   signer!: TokenSigner;
 
   constructor(engine: Engine, env: Record<string, string> = {}) {
     this.engine = engine;
-    this.config = loadConfig(chatConfigSchema, { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...env });
+    this.config = loadConfig(chatConfigSchema, { LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...engine.env, ...env });
   }
 
   async start(count: number) {
     this.signer ??= await createTokenSigner(settings);
     const verifier = createTokenVerifier(settings, this.signer.jwks());
     for (let i = 0; i < count; i++) {
-      const backends = await this.engine.node();
-      await backends.log.init();
-      const app = await buildChatApp(this.config, { nodeId: `node-${this.nodes.length}`, verifier, ...backends });
+      const nodeId = `node-${this.nodes.length}-${randomBytes(3).toString('hex')}`;
+      const engine = await createChatEngine(this.config, nodeId, this.engine.clients());
+      const app = await buildChatApp(this.config, { nodeId, verifier, ...engine });
       await app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = app.server.address() as AddressInfo;
-      this.nodes.push({ app, backends, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` });
+      this.nodes.push({ app, engine, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` });
     }
     return this;
   }
@@ -68,7 +63,7 @@ export class ChatCluster {
   async stop() {
     for (const node of this.nodes.splice(0)) {
       await node.app.close();
-      await node.backends.broker.close();
+      await node.engine.close();
     }
   }
 }
@@ -77,3 +72,9 @@ export const randomUserId = () => randomBytes(12).toString('hex');
 
 export const isType = (type: string, extra: Record<string, unknown> = {}) => (f: Record<string, unknown>) =>
   f.type === type && Object.entries(extra).every(([k, v]) => f[k] === v);
+
+/** The seqs a client was given in `message` and `batch` frames, in arrival order. */
+export const deliveredSeqs = (client: TestClient) =>
+  client.frames.flatMap((f) =>
+    f.type === 'message' ? [f.seq as number] : f.type === 'batch' ? (f.messages as Array<{ seq: number }>).map((m) => m.seq) : [],
+  );

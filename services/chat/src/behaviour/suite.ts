@@ -2,8 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServerFrame } from '@chatorbit/shared';
 import { Compile } from 'typebox/compile';
 import WebSocket from 'ws';
-import { TestClient } from '@chatorbit/shared/testing';
-import { ChatCluster, isType, type Engine } from './harness.ts';
+import { TestClient, waitFor } from '@chatorbit/shared/testing';
+import { loadConfig } from '@chatorbit/shared';
+import { ChatCluster, deliveredSeqs, isType, type Engine } from './harness.ts';
+import { chatConfigSchema, type ChatConfig } from '../config.ts';
 
 const serverFrame = Compile(ServerFrame);
 let roomCounter = 0;
@@ -14,15 +16,18 @@ const freshRoom = () => `room-${process.pid}-${Date.now().toString(36)}-${++room
  * The chat behaviour every engine must show. Runs over WebSockets on loopback against nodes
  * that share the engine: two nodes = two chat instances on one bus.
  */
-export function chatBehaviour(makeEngine: () => Promise<Engine>) {
+/** A small recent history, so tests cross from it into the durable log. */
+const suiteEnv = { RECENT_HISTORY_SIZE: '10', RESUME_MAX_MESSAGES: '30', BATCH_WINDOW_MS: '0' };
+
+export function chatBehaviour(makeEngine: (config: ChatConfig) => Promise<Engine>) {
   let engine: Engine;
   let cluster: ChatCluster;
   const clients: TestClient[] = [];
   const track = <T extends TestClient>(c: T) => (clients.push(c), c);
 
   beforeAll(async () => {
-    engine = await makeEngine();
-    cluster = await new ChatCluster(engine).start(2);
+    engine = await makeEngine(loadConfig(chatConfigSchema, suiteEnv));
+    cluster = await new ChatCluster(engine, suiteEnv).start(2);
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
@@ -37,7 +42,25 @@ export function chatBehaviour(makeEngine: () => Promise<Engine>) {
     const res = await fetch(`${cluster.nodes[node]!.url}/api/v1/rooms/${room}/messages${query}`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    return { status: res.status, body: (await res.json()) as { messages: Array<Record<string, unknown>>; nextBefore: number | null } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { messages: Array<Record<string, unknown>>; nextBefore: number | null; nextAfter: number | null },
+    };
+  };
+
+  /** Sends `count` messages m<from>… and waits for their acks. */
+  const sendMany = async (client: TestClient, room: string, count: number, from = 1) => {
+    for (let i = from; i < from + count; i++) client.send({ type: 'send', room, text: `m${i}`, nonce: `${room}-${i}` });
+    await client.collect((f) => f.type === 'ack' && String(f.nonce).startsWith(`${room}-`), from + count - 1, 10_000);
+  };
+
+  /** Waits until the durable log holds `count` messages of the room (the persister is asynchronous). */
+  const persisted = async (room: string, count: number) => {
+    const { log } = cluster.nodes[0]!.engine;
+    await waitFor(async () => (await log.page(room, { limit: count + 1, order: 'desc' })).length === count, {
+      timeoutMs: 10_000,
+      message: `${count} messages of ${room} in the log`,
+    });
   };
 
   describe('messaging', () => {
@@ -139,6 +162,160 @@ export function chatBehaviour(makeEngine: () => Promise<Engine>) {
     });
   });
 
+  describe('idempotent sends', () => {
+    it('answers a repeated (user, nonce) with the first id and seq, storing and delivering it once', async () => {
+      const room = freshRoom();
+      const c = track(await cluster.connect(0));
+      const other = track(await cluster.connect(1));
+      await c.request({ type: 'join', room }, isType('joined'));
+      await other.request({ type: 'join', room }, isType('joined'));
+      const first = await c.request({ type: 'send', room, text: 'once', nonce: 'retry-me' }, isType('ack'));
+      const again = await c.request({ type: 'send', room, text: 'once', nonce: 'retry-me' }, isType('ack'));
+      expect(again).toEqual(first);
+      await c.request({ type: 'send', room, text: 'next', nonce: 'other' }, isType('ack', { nonce: 'other' }));
+      const seen = await other.collect(isType('message'), 2);
+      expect(seen.map((m) => m.text)).toEqual(['once', 'next']);
+      expect(seen.map((m) => m.seq)).toEqual([1, 2]);
+      // The same nonce from another user is another message.
+      const stranger = track(await cluster.connect(1));
+      await stranger.request({ type: 'join', room }, isType('joined'));
+      const theirs = await stranger.request({ type: 'send', room, text: 'mine', nonce: 'retry-me' }, isType('ack'));
+      expect(theirs.seq).toBe(3);
+    });
+  });
+
+  describe('resume and history', () => {
+    it('replays exactly what a client missed after `since`, then goes on live', async () => {
+      const room = freshRoom();
+      const writer = track(await cluster.connect(0));
+      await writer.request({ type: 'join', room }, isType('joined'));
+      const viewer = track(await cluster.connect(1));
+      await viewer.request({ type: 'join', room }, isType('joined'));
+      await sendMany(writer, room, 3);
+      const seen = await viewer.collect(isType('message'), 3);
+      viewer.close();
+      await viewer.waitClosed();
+      await sendMany(writer, room, 5, 4); // missed while away: seqs 4..8
+
+      const back = track(await cluster.connect(0, viewer.userId, viewer.name));
+      const joined = await back.request({ type: 'join', room, since: seen.at(-1)!.seq }, isType('joined'));
+      expect(joined.recovered).toBe(true);
+      expect((joined.history as Array<{ seq: number }>).map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
+      await writer.request({ type: 'send', room, text: 'live', nonce: 'live' }, isType('ack', { nonce: 'live' }));
+      expect((await back.collect(isType('message'), 1)).map((m) => m.seq)).toEqual([9]);
+
+      const upToDate = track(await cluster.connect(1));
+      expect(await upToDate.request({ type: 'join', room, since: 9 }, isType('joined'))).toMatchObject({ recovered: true, history: [], seq: 9 });
+    });
+
+    it('replays from the durable log what the recent history no longer holds', async () => {
+      const room = freshRoom();
+      const writer = track(await cluster.connect(0));
+      await writer.request({ type: 'join', room }, isType('joined'));
+      await sendMany(writer, room, 25); // the recent history keeps about 10
+      await persisted(room, 25);
+      const back = track(await cluster.connect(1));
+      const joined = await back.request({ type: 'join', room, since: 2 }, isType('joined'));
+      expect(joined.recovered).toBe(true);
+      expect((joined.history as Array<{ seq: number }>).map((m) => m.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 3));
+    });
+
+    it('says recovered:false, with the latest messages, when a client missed more than RESUME_MAX_MESSAGES', async () => {
+      const room = freshRoom();
+      const writer = track(await cluster.connect(0));
+      await writer.request({ type: 'join', room }, isType('joined'));
+      await sendMany(writer, room, 35);
+      const back = track(await cluster.connect(1));
+      const joined = await back.request({ type: 'join', room, since: 1 }, isType('joined'));
+      expect(joined.recovered).toBe(false);
+      const history = joined.history as Array<{ seq: number }>;
+      expect(history.at(-1)!.seq).toBe(35);
+      expect(history.map((m) => m.seq)).toEqual([...history.map((m) => m.seq)].sort((a, b) => a - b));
+    });
+
+    it('pages history across the recent history and the durable log, both ways', async () => {
+      const room = freshRoom();
+      const writer = track(await cluster.connect(0));
+      await writer.request({ type: 'join', room }, isType('joined'));
+      await sendMany(writer, room, 25);
+      await persisted(room, 25);
+      const seqs = (r: { body: { messages: Array<Record<string, unknown>> } }) => r.body.messages.map((m) => m.seq);
+      const range = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => from - i);
+
+      const newest = await history(0, room, '?limit=15');
+      expect(seqs(newest)).toEqual(range(25, 11));
+      const older = await history(1, room, `?limit=15&before=${newest.body.nextBefore}`);
+      expect(seqs(older)).toEqual(range(10, 1));
+      expect(older.body.nextBefore).toBeNull();
+
+      const forward = await history(0, room, '?after=5&limit=7');
+      expect(seqs(forward)).toEqual(range(12, 6));
+      expect(forward.body.nextAfter).toBe(12);
+      const next = await history(1, room, `?after=${forward.body.nextAfter}&limit=100`);
+      expect(seqs(next)).toEqual(range(25, 13));
+      expect(seqs(await history(0, room, '?after=20&before=23'))).toEqual([22, 21]);
+      expect((await history(0, room, '?after=20&before=21')).status).toBe(400);
+    });
+  });
+
+  describe('fan-out', () => {
+    it('batches a busy room into `batch` frames, each message once and in seq order', async () => {
+      const batching = await new ChatCluster(engine, { ...suiteEnv, BATCH_WINDOW_MS: '30', BATCH_MIN_RATE: '5' }).start(2);
+      try {
+        const room = freshRoom();
+        const writer = await batching.connect(0);
+        const viewer = await batching.connect(1);
+        await writer.request({ type: 'join', room }, isType('joined'));
+        await viewer.request({ type: 'join', room }, isType('joined'));
+        // The rate is measured per second: keep sending until the room is batched (bounded).
+        let sent = 0;
+        const deadline = Date.now() + 8_000;
+        while (viewer.all(isType('batch')).length === 0 && Date.now() < deadline && sent < 2_000) {
+          for (let i = 0; i < 10; i++) writer.send({ type: 'send', room, text: `b${sent}`, nonce: `b${sent++}` });
+          await writer.collect(isType('ack'), sent);
+        }
+        const batches = viewer.all(isType('batch'));
+        expect(batches.length).toBeGreaterThan(0);
+        for (const b of batches) expect(serverFrame.Check(b), JSON.stringify(b).slice(0, 200)).toBe(true);
+        await waitFor(() => deliveredSeqs(viewer).length === sent, { message: 'every message delivered' });
+        expect(deliveredSeqs(viewer)).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
+        writer.close();
+        viewer.close();
+      } finally {
+        await batching.stop();
+      }
+    });
+
+    it('closes a slow consumer with 4508 instead of buffering without bound', async () => {
+      const tight = await new ChatCluster(engine, { ...suiteEnv, MAX_BUFFERED_BYTES: String(64 * 1024) }).start(1);
+      try {
+        const room = freshRoom();
+        const writer = await tight.connect(0);
+        const stalled = await tight.connect(0);
+        await writer.request({ type: 'join', room }, isType('joined'));
+        await stalled.request({ type: 'join', room }, isType('joined'));
+        // Stop reading: the kernel buffers fill, then the server's.
+        (stalled.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+        const text = 'x'.repeat(480);
+        let closed: { code: number } | undefined;
+        void stalled.closed.then((c) => (closed = c));
+        const app = tight.nodes[0]!.app;
+        const slow = async () => (await app.inject({ url: '/metrics' })).body.match(/^chatorbit_ws_slow_consumers_total\S* (\d+)/m)?.[1];
+        for (let sent = 0; sent < 40_000 && (await slow()) !== '1'; ) {
+          for (let i = 0; i < 500; i++, sent++) writer.send({ type: 'send', room, text, nonce: `s${sent}` });
+          await writer.collect(isType('ack'), sent);
+        }
+        expect(await slow()).toBe('1');
+        (stalled.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+        await waitFor(() => closed, { timeoutMs: 10_000, message: 'the slow consumer to see its close frame' });
+        expect(closed!.code).toBe(4508);
+        writer.close();
+      } finally {
+        await tight.stop();
+      }
+    });
+  });
+
   describe('bad input', () => {
     const cases: Array<[string, unknown, string]> = [
       ['not JSON', '{"type":"send",', 'invalid_json'],
@@ -222,7 +399,7 @@ export function chatBehaviour(makeEngine: () => Promise<Engine>) {
 
   describe('shutdown', () => {
     it('closes sockets with 1001 going away when a node shuts down', async () => {
-      const extra = await new ChatCluster(engine).start(1);
+      const extra = await new ChatCluster(engine, suiteEnv).start(1);
       const c = await extra.connect(0);
       await c.request({ type: 'join', room: freshRoom() }, isType('joined'));
       const closing = extra.stop();

@@ -1,29 +1,66 @@
-import type { BusEvent } from '@chatorbit/shared';
+import type { BusEvent, Message, UserRef } from '@chatorbit/shared';
 
 export type BusHandler = (room: string, event: BusEvent) => void;
 /** Told of each payload on a room's channel that did not decode as a known event version. */
 export type InvalidHandler = (room: string) => void;
 
+/** A message as a node hands it to the broker: everything but the seq. */
+export interface Draft {
+  id: string;
+  room: string;
+  user: UserRef;
+  text: string;
+  ts: number;
+  /** Client-chosen; the same (user, nonce) within the idempotency window is one message. */
+  nonce: string;
+}
+
+export interface Accepted {
+  id: string;
+  seq: number;
+  /** True when this (user, nonce) had been accepted before: nothing new was stored or sent. */
+  duplicate: boolean;
+}
+
+/** A seq range of one room: seq > after and seq < before, at most `limit`, in `order`. */
+export interface RangeQuery {
+  after?: number;
+  before?: number;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
 /**
- * Fan-out across chat nodes, and the per-room seq counter.
+ * Accepting messages, the room's recent history, and fan-out across chat nodes.
  *
  * Contract:
- * - nextSeq allocates the room's next seq: strictly increasing, never handed out twice, across
- *   every node sharing the broker;
- * - publish delivers the event to every node subscribed to the room, the publisher included,
- *   in publish order per room;
+ * - send is atomic per room: it allocates the room's next seq (contiguous, never reused),
+ *   appends the message to the recent history (the newest `recentSize` kept), queues it for the
+ *   durable log, and publishes it, all or nothing; a (user, nonce) seen within the idempotency
+ *   window returns the first send's id and seq and writes nothing;
+ * - publish order per room is seq order; every node subscribed to the room receives every
+ *   message, the sender's node included;
  * - a node receives a room's events only between subscribe and unsubscribe; subscribe resolves
  *   once delivery is in effect;
- * - the handler is called for each event; events that fail to decode are dropped and counted,
- *   never passed on.
+ * - recent serves a range of the recent history only: older messages are the log's.
  */
 export interface Broker {
-  nextSeq(room: string): Promise<number>;
+  send(draft: Draft): Promise<Accepted>;
   lastSeq(room: string): Promise<number>;
-  publish(room: string, event: BusEvent): Promise<void>;
+  recent(room: string, query: RangeQuery): Promise<Message[]>;
   subscribe(room: string): Promise<void>;
   unsubscribe(room: string): Promise<void>;
   onEvent(handler: BusHandler, onInvalid?: InvalidHandler): void;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The bus envelope and the message JSON, built so the seq can be spliced in by the broker. */
+export function encodeDraft(nodeId: string, draft: Draft) {
+  const { id, room, user, text, ts } = draft;
+  // `{"seq":N` + afterSeq is the message; JSON.stringify of this object starts with `{`, which is
+  // dropped and replaced by a comma.
+  const afterSeq = `,${JSON.stringify({ id, room, user, text, ts }).slice(1)}`;
+  const envelopePrefix = `{"v":1,"type":"message","node":${JSON.stringify(nodeId)},"message":`;
+  return { afterSeq, envelopePrefix };
 }

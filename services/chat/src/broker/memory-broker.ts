@@ -1,39 +1,78 @@
 import { EventEmitter } from 'node:events';
-import type { BusEvent } from '@chatorbit/shared';
-import type { Broker, BusHandler } from './broker.ts';
+import type { BusEvent, Message } from '@chatorbit/shared';
+import type { MessageLog } from '../history/message-log.ts';
+import type { Accepted, Broker, BusHandler, Draft, RangeQuery } from './broker.ts';
+import { selectRange } from '../history/range.ts';
+
+export interface MemoryBusOptions {
+  /** Where accepted messages are kept for good (the embedded engine has no persister). */
+  log: MessageLog;
+  recentSize?: number;
+  nonceTtlMs?: number;
+}
 
 /**
- * What several in-process nodes share in the embedded engine: the seq counters and the channels.
- * One process has one bus; each node gets its own MemoryBroker on it.
+ * What several in-process nodes share in the embedded engine: seqs, recent history, nonces and
+ * the channels. One process has one bus; each node gets its own MemoryBroker on it.
  */
 export class MemoryBus {
   readonly seqs = new Map<string, number>();
+  readonly recent = new Map<string, Message[]>();
+  readonly nonces = new Map<string, { id: string; seq: number; expires: number }>();
   readonly channels = new EventEmitter().setMaxListeners(0);
+  readonly log: MessageLog;
+  readonly recentSize: number;
+  readonly nonceTtlMs: number;
+
+  constructor(opts: MemoryBusOptions) {
+    this.log = opts.log;
+    this.recentSize = opts.recentSize ?? 1000;
+    this.nonceTtlMs = opts.nonceTtlMs ?? 300_000;
+  }
 }
 
 export class MemoryBroker implements Broker {
   private readonly bus: MemoryBus;
+  private readonly nodeId: string;
   private readonly listeners = new Map<string, (event: BusEvent) => void>();
   private handler: BusHandler = () => {};
 
-  constructor(bus = new MemoryBus()) {
+  constructor(bus: MemoryBus, nodeId: string) {
     this.bus = bus;
+    this.nodeId = nodeId;
   }
 
-  async nextSeq(room: string) {
-    const seq = (this.bus.seqs.get(room) ?? 0) + 1;
-    this.bus.seqs.set(room, seq);
-    return seq;
+  async send(draft: Draft): Promise<Accepted> {
+    const { bus } = this;
+    const nonceKey = JSON.stringify([draft.room, draft.user.id, draft.nonce]);
+    const now = Date.now();
+    const prior = bus.nonces.get(nonceKey);
+    if (prior && prior.expires > now) return { id: prior.id, seq: prior.seq, duplicate: true };
+    if (bus.nonces.size > 100_000) for (const [k, v] of bus.nonces) if (v.expires <= now) bus.nonces.delete(k);
+
+    // Everything below runs without yielding: atomic, as the Redis script is.
+    const seq = (bus.seqs.get(draft.room) ?? 0) + 1;
+    bus.seqs.set(draft.room, seq);
+    const message: Message = { seq, id: draft.id, room: draft.room, user: draft.user, text: draft.text, ts: draft.ts };
+    let recent = bus.recent.get(draft.room);
+    if (!recent) bus.recent.set(draft.room, (recent = []));
+    recent.push(message);
+    if (recent.length > bus.recentSize) recent.splice(0, recent.length - bus.recentSize);
+    bus.nonces.set(nonceKey, { id: draft.id, seq, expires: now + bus.nonceTtlMs });
+    const stored = bus.log.append([message]);
+    // A structured clone stands in for the encode/decode of a real bus: no node can mutate what
+    // another received.
+    bus.channels.emit(draft.room, structuredClone({ v: 1, type: 'message', node: this.nodeId, message }));
+    await stored;
+    return { id: draft.id, seq, duplicate: false };
   }
 
   async lastSeq(room: string) {
     return this.bus.seqs.get(room) ?? 0;
   }
 
-  async publish(room: string, event: BusEvent) {
-    // A structured clone stands in for the encode/decode of a real bus: no node can mutate
-    // what another received.
-    this.bus.channels.emit(room, structuredClone(event));
+  async recent(room: string, query: RangeQuery) {
+    return structuredClone(selectRange(this.bus.recent.get(room) ?? [], query));
   }
 
   async subscribe(room: string) {

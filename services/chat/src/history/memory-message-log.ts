@@ -1,5 +1,7 @@
 import type { Message } from '@chatorbit/shared';
-import type { MessageLog, PageQuery } from './message-log.ts';
+import type { RangeQuery } from '../broker/broker.ts';
+import type { MessageLog } from './message-log.ts';
+import { selectRange } from './range.ts';
 
 /** The embedded engine's log: per room, sorted by seq; lost when the process exits. */
 export class MemoryMessageLog implements MessageLog {
@@ -10,24 +12,20 @@ export class MemoryMessageLog implements MessageLog {
 
   async ping() {}
 
-  async append(message: Message) {
-    if (this.ids.has(message.id)) return;
-    this.ids.add(message.id);
-    let log = this.rooms.get(message.room);
-    if (!log) {
-      log = [];
-      this.rooms.set(message.room, log);
+  async append(messages: readonly Message[]) {
+    for (const message of messages) {
+      if (this.ids.has(message.id)) continue;
+      this.ids.add(message.id);
+      let log = this.rooms.get(message.room);
+      if (!log) this.rooms.set(message.room, (log = []));
+      // Appends arrive in seq order almost always; a retried batch can bring an older one.
+      let i = log.length;
+      while (i > 0 && log[i - 1]!.seq > message.seq) i--;
+      log.splice(i, 0, structuredClone(message));
     }
-    // Appends arrive in seq order almost always; concurrent sends on several nodes can swap two.
-    let i = log.length;
-    while (i > 0 && log[i - 1]!.seq > message.seq) i--;
-    log.splice(i, 0, structuredClone(message));
   }
 
-  async page(room: string, { before, limit }: PageQuery) {
-    const log = this.rooms.get(room) ?? [];
-    let end = log.length;
-    if (before !== undefined) while (end > 0 && log[end - 1]!.seq >= before) end--;
-    return log.slice(Math.max(0, end - limit), end).reverse().map((m) => structuredClone(m));
+  async page(room: string, query: RangeQuery) {
+    return structuredClone(selectRange(this.rooms.get(room) ?? [], query));
   }
 }

@@ -1,20 +1,16 @@
 import type { Message } from '@chatorbit/shared';
-
-export interface PageQuery {
-  /** Only messages with seq < before (exclusive); unset = from the newest. */
-  before?: number;
-  limit: number;
-}
+import type { RangeQuery } from '../broker/broker.ts';
 
 /**
  * The durable log of every message.
  *
- * Contract: append is idempotent on message id (a retried append stores one copy); page returns
- * a room's messages newest first, seq strictly below `before`, at most `limit`.
+ * Contract: append is idempotent on message id (a retried batch stores one copy of each
+ * message, whatever part of it was stored before); page returns a room's messages in a seq
+ * range, in the query's order.
  */
 export interface MessageLog {
   init(): Promise<void>;
-  append(message: Message): Promise<void>;
-  page(room: string, query: PageQuery): Promise<Message[]>;
+  append(messages: readonly Message[]): Promise<void>;
+  page(room: string, query: RangeQuery): Promise<Message[]>;
   ping(): Promise<void>;
 }

@@ -1,9 +1,10 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import type { Message } from '@chatorbit/shared';
-import type { MessageLog, PageQuery } from './message-log.ts';
+import type { RangeQuery } from '../broker/broker.ts';
+import type { MessageLog } from './message-log.ts';
 
 interface MessageDoc {
-  /** The message id: a retried insert of the same message fails with E11000 and is ignored. */
+  /** The message id: a retried insert of the same message fails with E11000 and is skipped. */
   _id: string;
   room: string;
   seq: number;
@@ -12,36 +13,58 @@ interface MessageDoc {
   ts: Date;
 }
 
+export interface MongoMessageLogOptions {
+  /** Delete messages older than this many days (a TTL index on `ts`); 0 keeps them forever. */
+  retentionDays?: number;
+}
+
 /** Every message in the `messages` collection, indexed {room:1, seq:-1} for paging. */
 export class MongoMessageLog implements MessageLog {
   private readonly messages: Collection<MessageDoc>;
   private readonly db: Db;
+  private readonly retentionDays: number;
 
-  constructor(db: Db) {
+  constructor(db: Db, opts: MongoMessageLogOptions = {}) {
     this.db = db;
     this.messages = db.collection<MessageDoc>('messages');
+    this.retentionDays = opts.retentionDays ?? 0;
   }
 
   async init() {
     await this.messages.createIndex({ room: 1, seq: -1 }, { name: 'room_seq', unique: true });
+    if (this.retentionDays > 0) {
+      await this.messages.createIndex(
+        { ts: 1 },
+        { name: 'ts_retention', expireAfterSeconds: Math.round(this.retentionDays * 86_400) },
+      );
+    }
   }
 
   async ping() {
     await this.db.command({ ping: 1 });
   }
 
-  async append(m: Message) {
+  async append(messages: readonly Message[]) {
+    if (messages.length === 0) return;
+    const docs = messages.map((m) => ({ _id: m.id, room: m.room, seq: m.seq, user: m.user, text: m.text, ts: new Date(m.ts) }));
     try {
-      await this.messages.insertOne({ _id: m.id, room: m.room, seq: m.seq, user: m.user, text: m.text, ts: new Date(m.ts) });
+      // Unordered: one duplicate (a retry of a batch partly stored) does not stop the rest.
+      await this.messages.insertMany(docs, { ordered: false });
     } catch (err) {
-      if (isDuplicate(err)) return;
-      throw err;
+      if (!onlyDuplicates(err)) throw err;
     }
   }
 
-  async page(room: string, { before, limit }: PageQuery) {
-    const filter = before === undefined ? { room } : { room, seq: { $lt: before } };
-    const docs = await this.messages.find(filter).sort({ seq: -1 }).limit(limit).toArray();
+  async page(room: string, { after, before, limit, order }: RangeQuery) {
+    const filter: Filter<MessageDoc> = { room };
+    if (after !== undefined || before !== undefined) {
+      filter.seq = { ...(after !== undefined ? { $gt: after } : {}), ...(before !== undefined ? { $lt: before } : {}) };
+    }
+    const docs = await this.messages
+      .find(filter)
+      .sort({ seq: order === 'asc' ? 1 : -1 })
+      .limit(limit)
+      .toArray();
     return docs.map((d) => ({
       id: d._id,
       room: d.room,
@@ -53,6 +76,11 @@ export class MongoMessageLog implements MessageLog {
   }
 }
 
-function isDuplicate(err: unknown) {
-  return (err instanceof MongoServerError || err instanceof MongoBulkWriteError) && err.code === 11000;
+/** True when an insert failed only because some documents were there already. */
+function onlyDuplicates(err: unknown): boolean {
+  if (err instanceof MongoBulkWriteError) {
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    return errors.length > 0 && errors.every((e) => e.code === 11000);
+  }
+  return err instanceof MongoServerError && err.code === 11000;
 }

@@ -1,12 +1,16 @@
-/** A local socket's side of fan-out: gets a room's frames, already encoded. */
+import type { Message } from '@chatorbit/shared';
+
+/** A local socket's side of fan-out. */
 export interface Subscriber {
-  deliver(room: string, seq: number, frame: string): void;
+  /**
+   * One frame of the room's messages: `frame` is ready to write to the socket as it is (shared
+   * by every member: never modify it); `messages` are what it carries, for a member that is
+   * still joining and must hold them back.
+   */
+  deliver(room: string, messages: readonly Message[], frame: Buffer): void;
 }
 
-/**
- * The sockets of this node, by room. Frames are encoded once per message per node and the same
- * string is handed to every member (never once per recipient).
- */
+/** The sockets of this node, by room. */
 export class Hub {
   private readonly rooms = new Map<string, Set<Subscriber>>();
 
@@ -14,10 +18,7 @@ export class Hub {
   add(room: string, subscriber: Subscriber): boolean {
     let members = this.rooms.get(room);
     const first = !members;
-    if (!members) {
-      members = new Set();
-      this.rooms.set(room, members);
-    }
+    if (!members) this.rooms.set(room, (members = new Set()));
     members.add(subscriber);
     return first;
   }
@@ -31,14 +32,10 @@ export class Hub {
     return true;
   }
 
-  has(room: string, subscriber: Subscriber): boolean {
-    return this.rooms.get(room)?.has(subscriber) ?? false;
-  }
-
-  broadcast(room: string, seq: number, frame: string): number {
+  broadcast(room: string, messages: readonly Message[], frame: Buffer): number {
     const members = this.rooms.get(room);
     if (!members) return 0;
-    for (const member of members) member.deliver(room, seq, frame);
+    for (const member of members) member.deliver(room, messages, frame);
     return members.size;
   }
 

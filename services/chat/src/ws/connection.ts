@@ -1,6 +1,7 @@
-import type { WebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ClientFrame, ErrorFrame, Principal, ServerFrame, WsErrorCode } from '@chatorbit/shared';
+import { closeCodes, type ClientFrame, type ErrorFrame, type Message, type Principal, type ServerFrame, type WsErrorCode } from '@chatorbit/shared';
 import type { ChatNode } from '../node.ts';
 import type { Subscriber } from '../hub/hub.ts';
 import type { ChatMetrics } from '../metrics.ts';
@@ -9,10 +10,16 @@ import { checkText, decodeClientFrame } from './decode.ts';
 export interface ConnectionLimits {
   maxFrameBytes: number;
   maxTextLength: number;
+  /** Unsent bytes past which the socket is a slow consumer and is closed. */
+  maxBufferedBytes: number;
 }
 
-/** Live frames that arrive while a join is reading history; flushed after `joined`. */
-type Joining = { buffered: Array<{ seq: number; frame: string }> };
+/**
+ * A joined room's state on this socket. `held`: live messages that arrived while the join was
+ * reading history, sent after `joined`. `floor`: the seq the join read up to; live messages at
+ * or below it were in the history (pub/sub delivery can trail the read), so they are dropped.
+ */
+type RoomState = { held: Message[] | undefined; floor: number };
 
 /**
  * One client socket speaking the v1 protocol. Frames from a client are handled in arrival
@@ -21,12 +28,13 @@ type Joining = { buffered: Array<{ seq: number; frame: string }> };
 export class Connection implements Subscriber {
   readonly principal: Principal;
   private readonly socket: WebSocket;
+  /** The TCP socket under the WebSocket: fan-out writes its shared frames here directly. */
+  private readonly raw: Socket;
   private readonly node: ChatNode;
   private readonly limits: ConnectionLimits;
   private readonly metrics: ChatMetrics;
   private readonly log: FastifyBaseLogger;
-  /** Rooms joined (value undefined) or being joined (value buffers live frames). */
-  private readonly rooms = new Map<string, Joining | undefined>();
+  private readonly rooms = new Map<string, RoomState>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** Cleared when a ping goes out, set by the pong; still clear at the next ping = dead peer. */
@@ -34,6 +42,7 @@ export class Connection implements Subscriber {
 
   constructor(socket: WebSocket, principal: Principal, node: ChatNode, limits: ConnectionLimits, metrics: ChatMetrics, log: FastifyBaseLogger) {
     this.socket = socket;
+    this.raw = (socket as unknown as { _socket: Socket })._socket;
     this.principal = principal;
     this.node = node;
     this.limits = limits;
@@ -53,10 +62,16 @@ export class Connection implements Subscriber {
     return this.queue;
   }
 
-  deliver(room: string, seq: number, frame: string) {
-    const joining = this.rooms.get(room);
-    if (joining) joining.buffered.push({ seq, frame });
-    else this.socket.send(frame);
+  deliver(room: string, messages: readonly Message[], frame: Buffer) {
+    const state = this.rooms.get(room);
+    if (!state) return;
+    if (state.held) {
+      state.held.push(...messages);
+    } else if (messages[0]!.seq > state.floor) {
+      this.write(frame);
+    } else {
+      for (const message of messages) if (message.seq > state.floor) this.send({ type: 'message', ...message });
+    }
   }
 
   /** Pings the peer; terminates the socket if the previous ping went unanswered. */
@@ -77,6 +92,23 @@ export class Connection implements Subscriber {
     this.rooms.clear();
   }
 
+  /**
+   * Writes a frame shared with other sockets straight to the TCP socket (ws frames it the same
+   * way: unmasked, no compression, so the bytes are identical). Past the buffer bound the
+   * client is a slow consumer: closed with 4508 (the close frame queues behind what is
+   * buffered; ws destroys the socket if the peer never answers it), and nothing more is queued.
+   */
+  private write(frame: Buffer) {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.raw.writableLength + frame.length > this.limits.maxBufferedBytes) {
+      this.metrics.slowConsumers.inc();
+      this.log.info({ buffered: this.raw.writableLength }, 'closing a slow consumer');
+      this.socket.close(closeCodes.slowConsumer, 'slow consumer');
+      return;
+    }
+    this.raw.write(frame);
+  }
+
   private async receive(data: Buffer, isBinary: boolean) {
     if (this.closed) return;
     if (isBinary) return this.fail('invalid_frame', 'binary frames are not supported; send JSON text');
@@ -90,7 +122,7 @@ export class Connection implements Subscriber {
     } catch (err) {
       this.log.warn({ err, type: decoded.frame.type }, 'frame failed');
       const frame = decoded.frame;
-      this.fail('unavailable', 'the chat backend is unavailable; try again', {
+      this.fail('unavailable', 'the chat backend is unavailable; try again (a send: with the same nonce)', {
         ...('room' in frame ? { room: frame.room } : {}),
         ...('nonce' in frame ? { nonce: frame.nonce } : {}),
       });
@@ -102,7 +134,7 @@ export class Connection implements Subscriber {
       case 'ping':
         return this.send({ type: 'pong' });
       case 'join':
-        return this.join(frame.room);
+        return this.join(frame.room, frame.since);
       case 'leave':
         if (!this.rooms.has(frame.room)) return this.fail('not_joined', `not in room ${frame.room}`, { room: frame.room });
         this.rooms.delete(frame.room);
@@ -113,35 +145,36 @@ export class Connection implements Subscriber {
         if (!this.rooms.has(room)) return this.fail('not_joined', `join ${room} before sending to it`, { room, nonce });
         const problem = checkText(frame.text, this.limits.maxTextLength);
         if (problem) return this.fail('invalid_text', problem, { room, nonce });
-        const message = await this.node.send(room, this.principal, frame.text);
-        return this.send({ type: 'ack', nonce, id: message.id, seq: message.seq });
+        const { id, seq } = await this.node.send(room, this.principal, frame.text, nonce);
+        return this.send({ type: 'ack', nonce, id, seq });
       }
     }
   }
 
-  private async join(room: string) {
+  private async join(room: string, since: number | undefined) {
     if (this.rooms.has(room)) {
-      // Joining twice is harmless: answer with the room's state again, membership unchanged.
+      // Joining twice is harmless: answer with the room's state again.
       this.rooms.delete(room);
       await this.node.leave(room, this);
     }
-    const joining: Joining = { buffered: [] };
-    this.rooms.set(room, joining);
-    let state;
+    const held: Message[] = [];
+    const roomState: RoomState = { held, floor: 0 };
+    this.rooms.set(room, roomState);
+    let joined;
     try {
-      state = await this.node.join(room, this);
+      joined = await this.node.join(room, this, since);
     } catch (err) {
       this.rooms.delete(room);
       throw err;
     }
-    this.send({ type: 'joined', room, seq: state.seq, history: state.history });
-    const newest = state.history.at(-1)?.seq ?? 0;
-    this.rooms.set(room, undefined);
-    for (const { seq, frame } of joining.buffered) if (seq > newest) this.socket.send(frame);
+    this.send({ type: 'joined', room, ...joined });
+    roomState.held = undefined;
+    roomState.floor = joined.seq;
+    for (const message of held) if (message.seq > joined.seq) this.send({ type: 'message', ...message });
   }
 
   private send(frame: ServerFrame) {
-    this.socket.send(JSON.stringify(frame));
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 
   private fail(code: WsErrorCode, message: string, context: { nonce?: string; room?: string } = {}) {

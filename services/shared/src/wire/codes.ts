@@ -29,6 +29,7 @@ export const closeCodes = {
   internalError: 1011,
   tryAgainLater: 1013,
   unauthorized: 4401,
+  slowConsumer: 4508,
 } as const;
 export type CloseCode = (typeof closeCodes)[keyof typeof closeCodes];
 
@@ -39,4 +40,5 @@ export const closeCodeDocs: Record<CloseCode, string> = {
   1011: 'unexpected server error; reconnect with backoff',
   1013: 'try again later: the gateway could not reach a chat node, or the token could not be checked (auth keys unreachable); reconnect with backoff',
   4401: 'no token, a malformed token, or an invalid or expired one; get a new token, then reconnect',
+  4508: 'slow consumer: the socket fell more than MAX_BUFFERED_BYTES behind; reconnect and resume with `since`',
 };

@@ -19,7 +19,7 @@ export type UserRef = Static<typeof UserRef>;
 export const Message = Type.Object({
   id: Type.String({ description: 'Server-assigned id (24-hex ObjectId).' }),
   room: Type.String(),
-  seq: Type.Integer({ minimum: 1, description: 'Per-room, strictly increasing (gaps possible).' }),
+  seq: Type.Integer({ minimum: 1, description: 'Per room: 1, 2, 3, … without gaps.' }),
   user: UserRef,
   text: Type.String(),
   ts: Type.Integer({ description: 'Server time the message was accepted, ms since the epoch.' }),
@@ -27,7 +27,16 @@ export const Message = Type.Object({
 export type Message = Static<typeof Message>;
 
 // client → server
-export const JoinFrame = Type.Object({ type: Type.Literal('join'), room: RoomName });
+export const JoinFrame = Type.Object({
+  type: Type.Literal('join'),
+  room: RoomName,
+  since: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: 'Resume: the last seq this client saw; everything after it is replayed before live messages.',
+    }),
+  ),
+});
 export const LeaveFrame = Type.Object({ type: Type.Literal('leave'), room: RoomName });
 export const SendFrame = Type.Object({
   type: Type.Literal('send'),
@@ -46,10 +55,26 @@ export const JoinedFrame = Type.Object({
   type: Type.Literal('joined'),
   room: Type.String(),
   seq: Type.Integer({ minimum: 0, description: "The room's latest seq when the join took effect." }),
-  history: Type.Array(Message, { description: 'The most recent messages, oldest first.' }),
+  history: Type.Array(Message, {
+    description: 'Oldest first: the most recent messages, or with `since` every message after it.',
+  }),
+  recovered: Type.Optional(
+    Type.Boolean({
+      description:
+        'Only with `since`: true when `history` holds every message after it (no gap); false when too many were missed, and `history` holds the most recent ones instead.',
+    }),
+  ),
 });
 export const LeftFrame = Type.Object({ type: Type.Literal('left'), room: Type.String() });
 export const MessageFrame = Type.Intersect([Type.Object({ type: Type.Literal('message') }), Message]);
+export const BatchFrame = Type.Object(
+  {
+    type: Type.Literal('batch'),
+    room: Type.String(),
+    messages: Type.Array(Message, { minItems: 1, description: 'In seq order.' }),
+  },
+  { description: "Several messages of one busy room in one frame (while the room's rate is above BATCH_MIN_RATE)." },
+);
 export const AckFrame = Type.Object({
   type: Type.Literal('ack'),
   nonce: Type.String(),
@@ -64,9 +89,10 @@ export const ErrorFrame = Type.Object({
   room: Type.Optional(Type.String()),
 });
 export const PongFrame = Type.Object({ type: Type.Literal('pong') });
-export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, AckFrame, ErrorFrame, PongFrame]);
+export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame]);
 export type JoinedFrame = Static<typeof JoinedFrame>;
 export type MessageFrame = Static<typeof MessageFrame>;
+export type BatchFrame = Static<typeof BatchFrame>;
 export type AckFrame = Static<typeof AckFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
 export type ServerFrame = Static<typeof ServerFrame>;

@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
+import { redisKeys } from '@chatorbit/shared';
+import type { ChatConfig } from './config.ts';
+import type { ChatDeps } from './app.ts';
+import type { Broker } from './broker/broker.ts';
+import { MemoryBroker, MemoryBus } from './broker/memory-broker.ts';
+import { RedisBroker } from './broker/redis-broker.ts';
+import type { MessageLog } from './history/message-log.ts';
+import { MemoryMessageLog } from './history/memory-message-log.ts';
+import { MongoMessageLog } from './history/mongo-message-log.ts';
+
+export interface EngineClients {
+  /** Opens a new Redis connection (each role needs its own); absent = the in-memory broker. */
+  redis?: (role: 'pub' | 'sub' | 'persist') => Redis;
+  /** The database of the message log; absent = messages kept in memory. */
+  db?: Db;
+  /** Without Redis: the bus to share with other nodes in this process (tests); default a new one. */
+  memoryBus?: MemoryBus;
+}
+
+export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence'> & {
+  /** Closes what the engine opened (after the app has closed). */
+  close(): Promise<void>;
+};
+
+/** The chat backends a configuration asks for: Redis or in-memory, MongoDB or in-memory. */
+export async function createChatEngine(config: ChatConfig, nodeId: string, clients: EngineClients): Promise<ChatEngine> {
+  const log: MessageLog = clients.db
+    ? new MongoMessageLog(clients.db, { retentionDays: config.MESSAGE_RETENTION_DAYS })
+    : (clients.memoryBus?.log ?? new MemoryMessageLog());
+  await log.init();
+  if (!clients.redis) {
+    const bus = clients.memoryBus ?? new MemoryBus({ log, recentSize: config.RECENT_HISTORY_SIZE, nonceTtlMs: config.NONCE_TTL_SEC * 1000 });
+    const broker: Broker = new MemoryBroker(bus, nodeId);
+    return { broker, log, close: () => broker.close() };
+  }
+  const keys = redisKeys(config.REDIS_PREFIX);
+  const persist = clients.redis('persist');
+  const broker = new RedisBroker({
+    pub: clients.redis('pub'),
+    sub: clients.redis('sub'),
+    keys,
+    nodeId,
+    recentSize: config.RECENT_HISTORY_SIZE,
+    nonceTtlSec: config.NONCE_TTL_SEC,
+    replicaAcks: config.REDIS_REPLICA_ACKS,
+  });
+  return {
+    broker,
+    log,
+    persistence: { redis: persist, keys },
+    close: async () => {
+      await broker.close();
+      await persist.quit().catch(() => persist.disconnect());
+    },
+  };
+}
