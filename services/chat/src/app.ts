@@ -44,6 +44,18 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     batchMinRate: config.BATCH_MIN_RATE,
   });
   app.addHook('onClose', async () => node.close());
+  if (config.MESSAGE_RETENTION_DAYS > 0) {
+    const retentionMs = config.MESSAGE_RETENTION_DAYS * 86_400_000;
+    const sweep = () =>
+      deps.log.prune(new Date(Date.now() - retentionMs)).then(
+        (removed) => removed > 0 && app.log.info({ removed }, 'retention: deleted old messages'),
+        (err: unknown) => app.log.warn({ err }, 'retention sweep failed'),
+      );
+    // Every node sweeps (deleting twice is harmless); hourly is precise enough for days.
+    const timer = setInterval(sweep, 3_600_000).unref();
+    app.addHook('onReady', async () => void sweep());
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
   if (deps.persistence) {
     const persister = new Persister({
       ...deps.persistence,

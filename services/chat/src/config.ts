@@ -83,7 +83,7 @@ export const chatConfigSchema = Type.Object({
   MESSAGE_RETENTION_DAYS: Type.Number({
     default: 0,
     minimum: 0,
-    description: 'MongoDB deletes messages older than this (a TTL index); 0 keeps every message forever.',
+    description: 'Messages older than this many days are deleted (each chat node sweeps hourly); 0 keeps every message forever.',
   }),
 });
 export type ChatConfig = Static<typeof chatConfigSchema>;

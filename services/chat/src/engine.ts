@@ -27,7 +27,7 @@ export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence'> & {
 /** The chat backends a configuration asks for: Redis or in-memory, MongoDB or in-memory. */
 export async function createChatEngine(config: ChatConfig, nodeId: string, clients: EngineClients): Promise<ChatEngine> {
   const log: MessageLog = clients.db
-    ? new MongoMessageLog(clients.db, { retentionDays: config.MESSAGE_RETENTION_DAYS })
+    ? new MongoMessageLog(clients.db)
     : (clients.memoryBus?.log ?? new MemoryMessageLog());
   await log.init();
   if (!clients.redis) {

@@ -25,6 +25,18 @@ export class MemoryMessageLog implements MessageLog {
     }
   }
 
+  async prune(cutoff: Date) {
+    let removed = 0;
+    for (const [room, log] of this.rooms) {
+      const keep = log.filter((m) => m.ts >= cutoff.getTime());
+      removed += log.length - keep.length;
+      for (const m of log) if (m.ts < cutoff.getTime()) this.ids.delete(m.id);
+      if (keep.length > 0) this.rooms.set(room, keep);
+      else this.rooms.delete(room);
+    }
+    return removed;
+  }
+
   async page(room: string, query: RangeQuery) {
     return structuredClone(selectRange(this.rooms.get(room) ?? [], query));
   }

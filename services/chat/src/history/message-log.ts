@@ -12,5 +12,7 @@ export interface MessageLog {
   init(): Promise<void>;
   append(messages: readonly Message[]): Promise<void>;
   page(room: string, query: RangeQuery): Promise<Message[]>;
+  /** Deletes every message accepted before `cutoff` (retention); returns how many. */
+  prune(cutoff: Date): Promise<number>;
   ping(): Promise<void>;
 }

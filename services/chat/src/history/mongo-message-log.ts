@@ -13,31 +13,24 @@ interface MessageDoc {
   ts: Date;
 }
 
-export interface MongoMessageLogOptions {
-  /** Delete messages older than this many days (a TTL index on `ts`); 0 keeps them forever. */
-  retentionDays?: number;
-}
-
 /** Every message in the `messages` collection, indexed {room:1, seq:-1} for paging. */
 export class MongoMessageLog implements MessageLog {
   private readonly messages: Collection<MessageDoc>;
   private readonly db: Db;
-  private readonly retentionDays: number;
 
-  constructor(db: Db, opts: MongoMessageLogOptions = {}) {
+  constructor(db: Db) {
     this.db = db;
     this.messages = db.collection<MessageDoc>('messages');
-    this.retentionDays = opts.retentionDays ?? 0;
   }
 
   async init() {
     await this.messages.createIndex({ room: 1, seq: -1 }, { name: 'room_seq', unique: true });
-    if (this.retentionDays > 0) {
-      await this.messages.createIndex(
-        { ts: 1 },
-        { name: 'ts_retention', expireAfterSeconds: Math.round(this.retentionDays * 86_400) },
-      );
-    }
+    // For retention: deleting by age is a range scan on ts, not a collection scan.
+    await this.messages.createIndex({ ts: 1 }, { name: 'ts' });
+  }
+
+  async prune(cutoff: Date) {
+    return (await this.messages.deleteMany({ ts: { $lt: cutoff } })).deletedCount;
   }
 
   async ping() {
