@@ -1,3 +1,5 @@
 export { buildAuthApp, type AuthDeps } from './app.ts';
-export { authConfigSchema, type AuthConfig } from './config.ts';
+export { adminAccount, authConfigSchema, loadAuthConfig, type AdminAccount, type AuthConfig } from './config.ts';
+export { ensureAdmin, type AdminConfig, type AdminLog } from './admin.ts';
+export { PasswordHasher } from './passwords/password-hasher.ts';
 export { loadSigner } from './signing-key.ts';

@@ -1,10 +1,12 @@
-import { MemoryUserStore, MongoUserStore, connectMongo, loadConfig, main, onShutdown } from '@chatorbit/shared';
+import { MemoryUserStore, MongoUserStore, connectMongo, main, onShutdown } from '@chatorbit/shared';
+import { ensureAdmin } from './admin.ts';
 import { buildAuthApp } from './app.ts';
-import { authConfigSchema } from './config.ts';
+import { loadAuthConfig } from './config.ts';
+import { PasswordHasher } from './passwords/password-hasher.ts';
 import { loadSigner } from './signing-key.ts';
 
 main(async () => {
-  const config = loadConfig(authConfigSchema, process.env);
+  const config = loadAuthConfig(process.env);
   const signer = await loadSigner(config);
   const mongo = config.MONGO_URL ? await connectMongo(config.MONGO_URL) : undefined;
   const users = mongo ? new MongoUserStore(mongo.db(config.MONGO_DB)) : new MemoryUserStore();
@@ -15,6 +17,7 @@ main(async () => {
   if (!config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
     app.log.warn('no JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE: signing with a generated key; tokens die with the process');
   }
+  await ensureAdmin(users, new PasswordHasher(), config, app.log);
   onShutdown(app.log, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await app.close();
     await mongo?.close();

@@ -1,10 +1,12 @@
 // UserStore backends for behaviour suites that run once per backend.
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { inject } from 'vitest';
 import { MemoryUserStore, MongoUserStore, type UserStore } from '@chatorbit/shared';
 
 export interface OpenUserStore {
   users: UserStore;
+  /** The store's database, for the Mongo backend: lets a test write documents as older versions did. */
+  db?: Db;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export const openMongoUserStore: OpenUserStoreFn = async (dbName) => {
   await users.init();
   return {
     users,
+    db,
     close: async () => {
       try {
         await db.dropDatabase();

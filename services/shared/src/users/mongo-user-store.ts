@@ -1,5 +1,13 @@
 import { MongoServerError, ObjectId, type Collection, type Db } from 'mongodb';
-import { DuplicateUserError, emailKey, usernameKey, type NewUser, type UserRecord, type UserStore } from './user-store.ts';
+import {
+  DuplicateUserError,
+  emailKey,
+  normalizeRoles,
+  usernameKey,
+  type NewUser,
+  type UserRecord,
+  type UserStore,
+} from './user-store.ts';
 
 interface UserDoc {
   _id: ObjectId;
@@ -9,6 +17,8 @@ interface UserDoc {
   email: string;
   passwordHash: string;
   createdAt: Date;
+  /** Global roles. Absent in documents written before roles existed: read as []. */
+  roles?: string[];
 }
 
 /** Accounts in the `users` collection, unique on usernameKey and email (both lower-cased). */
@@ -40,6 +50,7 @@ export class MongoUserStore implements UserStore {
       email: emailKey(user.email),
       passwordHash: user.passwordHash,
       createdAt: new Date(),
+      roles: normalizeRoles(user.roles),
     };
     try {
       await this.users.insertOne(doc);
@@ -62,6 +73,16 @@ export class MongoUserStore implements UserStore {
     return doc ? toRecord(doc) : undefined;
   }
 
+  async setRoles(id: string, roles: readonly string[]) {
+    if (!ObjectId.isValid(id) || id.length !== 24) return undefined;
+    const doc = await this.users.findOneAndUpdate(
+      { _id: new ObjectId(id) },
+      { $set: { roles: normalizeRoles(roles) } },
+      { returnDocument: 'after' },
+    );
+    return doc ? toRecord(doc) : undefined;
+  }
+
   private async duplicateField(err: MongoServerError, doc: UserDoc): Promise<'username' | 'email'> {
     const pattern = (err.keyPattern ?? {}) as Record<string, unknown>;
     if ('email' in pattern) return 'email';
@@ -80,5 +101,6 @@ function toRecord(doc: UserDoc): UserRecord {
     email: doc.email,
     passwordHash: doc.passwordHash,
     createdAt: doc.createdAt,
+    roles: Array.isArray(doc.roles) ? doc.roles.filter((r): r is string => typeof r === 'string') : [],
   };
 }

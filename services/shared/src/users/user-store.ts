@@ -1,3 +1,10 @@
+/**
+ * Roles an account holds across the whole service, as opposed to a room's. The one list of them;
+ * access tokens carry an account's roles in their `roles` claim.
+ */
+export const globalRoles = ['admin'] as const;
+export type GlobalRole = (typeof globalRoles)[number];
+
 /** A stored account. `id` is a 24-hex ObjectId string everywhere (the original frontend relies on it). */
 export interface UserRecord {
   id: string;
@@ -5,11 +12,17 @@ export interface UserRecord {
   email: string;
   passwordHash: string;
   createdAt: Date;
+  /**
+   * Global roles, without duplicates. Kept as stored: a role this version does not know (written
+   * by a newer one) is passed on, not dropped. Accounts stored before roles existed have [].
+   */
+  roles: string[];
 }
 
-export type NewUser = Omit<UserRecord, 'id' | 'createdAt'>;
+/** A new account; without `roles` it has none. */
+export type NewUser = Omit<UserRecord, 'id' | 'createdAt' | 'roles'> & { roles?: readonly string[] };
 
-/** The public view of an account. */
+/** The public view of an account. Roles are not part of it. */
 export interface PublicUser {
   id: string;
   username: string;
@@ -42,8 +55,17 @@ export interface UserStore {
   findById(id: string): Promise<UserRecord | undefined>;
   /** `login` is a username or an email address (it contains `@`). */
   findByLogin(login: string): Promise<UserRecord | undefined>;
+  /**
+   * Replaces the account's roles (duplicates dropped) and returns the updated account, or
+   * undefined if there is no account `id`. The list is written whole: two concurrent calls with
+   * different lists leave the last one, so read, change and write only where that is acceptable.
+   */
+  setRoles(id: string, roles: readonly string[]): Promise<UserRecord | undefined>;
   ping(): Promise<void>;
 }
+
+/** Roles as stored: each once, in the order first given. */
+export const normalizeRoles = (roles: readonly string[] | undefined): string[] => [...new Set(roles ?? [])];
 
 export const usernameKey = (username: string) => username.toLowerCase();
 export const emailKey = (email: string) => email.trim().toLowerCase();

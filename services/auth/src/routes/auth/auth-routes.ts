@@ -54,7 +54,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const user = await users.findByLogin(login);
       const ok = await passwords.verify(password, user?.passwordHash);
       if (!user || !ok) throw invalidLogin();
-      const accessToken = await signer.sign({ userId: user.id, name: user.username, roles: [] }, accessTokenTtlSec);
+      // Roles are read at login: a role given or taken away shows in tokens issued after that.
+      const accessToken = await signer.sign({ userId: user.id, name: user.username, roles: user.roles }, accessTokenTtlSec);
       void reply.header('cache-control', 'no-store');
       return { accessToken, tokenType: 'Bearer' as const, expiresIn: accessTokenTtlSec, user: toPublicUser(user) };
     },
