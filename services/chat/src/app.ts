@@ -1,10 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { authPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier } from '@chatorbit/shared';
+import { authPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
 import { Persister } from './history/persister.ts';
 import type { ChatConfig } from './config.ts';
 import type { Broker } from './broker/broker.ts';
 import type { MessageLog } from './history/message-log.ts';
+import type { ModerationStore } from './moderation/moderation.ts';
+import type { AuditLog } from './moderation/audit-log.ts';
+import { moderationRoutes } from './routes/moderation/index.ts';
+import { ModerationService } from './moderation/service.ts';
 import { ChatNode } from './node.ts';
 import { createChatMetrics } from './metrics.ts';
 import { websocketPlugin } from './ws/plugin.ts';
@@ -14,6 +18,10 @@ export interface ChatDeps {
   nodeId: string;
   broker: Broker;
   log: MessageLog;
+  moderation: ModerationStore;
+  audit: AuditLog;
+  /** Accounts: moderation looks up its targets (unknown → 404, admins can't be banned). */
+  users: UserStore;
   verifier: TokenVerifier;
   /**
    * The Redis engine's persistence stream: given, this node runs a persister moving messages
@@ -36,6 +44,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     id: deps.nodeId,
     broker: deps.broker,
     log: deps.log,
+    moderation: deps.moderation,
     metrics,
     logger: app.log,
     joinHistoryLimit: config.JOIN_HISTORY_LIMIT,
@@ -84,9 +93,12 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+      maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
     },
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
   await app.register(messagesRoutes, { node });
+  const moderation = new ModerationService({ store: deps.moderation, audit: deps.audit, users: deps.users, nodeId: deps.nodeId });
+  await app.register(moderationRoutes, { moderation });
   return app;
 }

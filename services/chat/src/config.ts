@@ -80,6 +80,22 @@ export const chatConfigSchema = Type.Object({
     minimum: 1000,
     description: 'A dead node\'s unwritten messages are taken over by another node after this long.',
   }),
+  RATE_LIMIT_MESSAGES: Type.Integer({
+    default: 20,
+    minimum: 0,
+    description: 'Default rate limit: messages per RATE_LIMIT_PER_SEC seconds per user per room (0 = none). Overridden at run time by PUT /api/v1/ratelimit and per room.',
+  }),
+  RATE_LIMIT_PER_SEC: Type.Integer({ default: 30, minimum: 1, maximum: 86_400, description: 'The window of RATE_LIMIT_MESSAGES, in seconds.' }),
+  RATE_LIMIT_EXEMPT: Type.String({
+    default: 'moderator',
+    pattern: '^((moderator|vip)(,(moderator|vip))*)?$',
+    description: 'Room roles the default rate limit does not apply to (comma-separated: moderator, vip; owners count as moderators).',
+  }),
+  MAX_FRAMES_PER_SEC: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'Frames a socket may send per second (bursts of twice that); more are refused before they reach Redis.',
+  }),
   MESSAGE_RETENTION_DAYS: Type.Number({
     default: 0,
     minimum: 0,

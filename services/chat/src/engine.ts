@@ -9,6 +9,12 @@ import { RedisBroker } from './broker/redis-broker.ts';
 import type { MessageLog } from './history/message-log.ts';
 import { MemoryMessageLog } from './history/memory-message-log.ts';
 import { MongoMessageLog } from './history/mongo-message-log.ts';
+import type { ModerationStore, RateLimit } from './moderation/moderation.ts';
+import { MemoryModerationStore } from './moderation/memory-moderation.ts';
+import { RedisModerationStore, decodeExempt } from './moderation/redis-moderation.ts';
+import type { AuditLog } from './moderation/audit-log.ts';
+import { MemoryAuditLog } from './moderation/memory-audit-log.ts';
+import { MongoAuditLog } from './moderation/mongo-audit-log.ts';
 
 export interface EngineClients {
   /** Opens a new Redis connection (each role needs its own); absent = the in-memory broker. */
@@ -19,7 +25,7 @@ export interface EngineClients {
   memoryBus?: MemoryBus;
 }
 
-export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence'> & {
+export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence' | 'moderation' | 'audit'> & {
   /** Closes what the engine opened (after the app has closed). */
   close(): Promise<void>;
 };
@@ -30,25 +36,39 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
     ? new MongoMessageLog(clients.db)
     : (clients.memoryBus?.log ?? new MemoryMessageLog());
   await log.init();
+  const audit: AuditLog = clients.db ? new MongoAuditLog(clients.db) : (clients.memoryBus?.audit ?? new MemoryAuditLog());
+  await audit.init();
+  const configLimit: RateLimit = {
+    messages: config.RATE_LIMIT_MESSAGES,
+    perSec: config.RATE_LIMIT_PER_SEC,
+    exempt: decodeExempt(config.RATE_LIMIT_EXEMPT),
+  };
   if (!clients.redis) {
-    const bus = clients.memoryBus ?? new MemoryBus({ log, recentSize: config.RECENT_HISTORY_SIZE, nonceTtlMs: config.NONCE_TTL_SEC * 1000 });
+    const bus =
+      clients.memoryBus ??
+      new MemoryBus({ log, recentSize: config.RECENT_HISTORY_SIZE, nonceTtlMs: config.NONCE_TTL_SEC * 1000, configLimit });
     const broker: Broker = new MemoryBroker(bus, nodeId);
-    return { broker, log, close: () => broker.close() };
+    const moderation: ModerationStore = new MemoryModerationStore(bus.moderation, bus.channels);
+    return { broker, log, moderation, audit, close: () => broker.close() };
   }
   const keys = redisKeys(config.REDIS_PREFIX);
   const persist = clients.redis('persist');
+  const pub = clients.redis('pub');
   const broker = new RedisBroker({
-    pub: clients.redis('pub'),
+    pub,
     sub: clients.redis('sub'),
     keys,
     nodeId,
     recentSize: config.RECENT_HISTORY_SIZE,
     nonceTtlSec: config.NONCE_TTL_SEC,
     replicaAcks: config.REDIS_REPLICA_ACKS,
+    configLimit,
   });
   return {
     broker,
     log,
+    moderation: new RedisModerationStore(pub, keys, configLimit),
+    audit,
     persistence: { redis: persist, keys },
     close: async () => {
       await broker.close();

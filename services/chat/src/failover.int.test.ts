@@ -2,7 +2,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { redisConnector } from '@chatorbit/shared';
 import { startSentinelGroup, waitFor, type SentinelGroup } from '@chatorbit/shared/testing';
-import { ChatCluster, deliveredSeqs, isType } from './behaviour/harness.ts';
+import { ChatCluster, deliveredSeqs, isType, unlimited } from './behaviour/harness.ts';
 
 /** Sends per 10 ms tick: 500 messages/s. */
 const PER_TICK = 5;
@@ -39,7 +39,7 @@ describe.each([0, 1])('Sentinel failover with REDIS_REPLICA_ACKS=%i', (replicaAc
       clients: () => ({ redis: redisConnector(env, 'failover', () => {}), db }),
       close: async () => {},
     };
-    const cluster = await new ChatCluster(engine, env).start(2);
+    const cluster = await new ChatCluster(engine, { ...env, ...unlimited }).start(2);
     try {
       const room = 'failover';
       const writer = await cluster.connect(0);

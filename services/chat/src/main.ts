@@ -5,6 +5,8 @@ import {
   createTokenVerifier,
   loadConfig,
   main,
+  MemoryUserStore,
+  MongoUserStore,
   onShutdown,
   redisConfigured,
   redisConnector,
@@ -27,7 +29,9 @@ main(async () => {
     { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
     new URL(config.AUTH_JWKS_URL),
   );
-  const app = await buildChatApp(config, { nodeId, verifier, ...engine });
+  // Moderation looks its targets up in the accounts the auth service keeps (same database).
+  const users = mongo ? new MongoUserStore(mongo.db(config.MONGO_DB)) : new MemoryUserStore();
+  const app = await buildChatApp(config, { nodeId, verifier, users, ...engine });
   log = app.log;
   if (!withRedis) app.log.warn('Redis is not configured: in-memory broker, this node cannot share rooms with others');
   if (!mongo) app.log.warn('MONGO_URL unset: messages are kept in memory only');

@@ -1,7 +1,8 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BusEvent, Message, Principal } from '@chatorbit/shared';
-import type { Accepted, Broker, RangeQuery } from './broker/broker.ts';
+import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
+import type { ModerationStore } from './moderation/moderation.ts';
 import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
 import { Fanout } from './hub/fanout.ts';
@@ -11,6 +12,7 @@ import type { ChatMetrics } from './metrics.ts';
 export interface ChatNodeOptions {
   id: string;
   broker: Broker;
+  moderation: ModerationStore;
   log: MessageLog;
   metrics: ChatMetrics;
   logger: FastifyBaseLogger;
@@ -18,6 +20,23 @@ export interface ChatNodeOptions {
   resumeMaxMessages: number;
   batchWindowMs: number;
   batchMinRate: number;
+}
+
+/** A user's socket, as moderation reaches it. */
+export interface Session {
+  readonly principal: Principal;
+  /** The user was banned from `room` (null: from every room): tell the client, leave the room(s). */
+  kick(room: string | null, until: number | null, reason: string): void;
+}
+
+/** A join or send refused by moderation. */
+export class RefusedError extends Error {
+  readonly refusal: Extract<SendResult, { refused: string }>;
+  constructor(refusal: Extract<SendResult, { refused: string }>) {
+    super(refusal.refused);
+    this.name = 'RefusedError';
+    this.refusal = refusal;
+  }
 }
 
 export interface JoinResult {
@@ -38,7 +57,10 @@ export class ChatNode {
   readonly history: RoomHistory;
   private readonly fanout: Fanout;
   private readonly broker: Broker;
+  readonly moderation: ModerationStore;
   private readonly metrics: ChatMetrics;
+  /** Local sockets by user id: how a ban finds them. */
+  private readonly sessions = new Map<string, Set<Session>>();
   private readonly opts: ChatNodeOptions;
   /** Rooms this node is subscribed to (or subscribing): one broker subscription per room. */
   private readonly subscriptions = new Map<string, Promise<void>>();
@@ -47,6 +69,7 @@ export class ChatNode {
     this.opts = opts;
     this.id = opts.id;
     this.broker = opts.broker;
+    this.moderation = opts.moderation;
     this.metrics = opts.metrics;
     this.history = new RoomHistory(opts.broker, opts.log);
     this.fanout = new Fanout(this.hub, {
@@ -71,7 +94,11 @@ export class ChatNode {
    * (receiving live frames) before anything is read, so every message is in what is read, or
    * arrives live, or both; the connection drops live messages at or below what it was given.
    */
-  async join(room: string, subscriber: Subscriber, since?: number): Promise<JoinResult> {
+  async join(room: string, subscriber: Subscriber & Session, since?: number): Promise<JoinResult> {
+    if (!subscriber.principal.roles.includes('admin')) {
+      const ban = await this.moderation.banOf(room, subscriber.principal.userId);
+      if (ban) throw new RefusedError({ refused: 'banned', until: ban.until, reason: ban.reason });
+    }
     if (this.hub.add(room, subscriber)) this.subscriptions.set(room, this.broker.subscribe(room));
     try {
       await this.subscriptions.get(room);
@@ -100,18 +127,33 @@ export class ChatNode {
     if (!this.subscriptions.has(room)) await this.broker.unsubscribe(room);
   }
 
-  /** Accepts a message: stored, queued for the durable log and published in one step. */
-  async send(room: string, user: Principal, text: string, nonce: string): Promise<Accepted> {
-    const accepted = await this.broker.send({
+  /**
+   * Accepts a message: checked (bans, rate limit), stored, queued for the durable log and
+   * published in one step; or refused, changing nothing.
+   */
+  async send(room: string, user: Principal, text: string, nonce: string): Promise<SendResult> {
+    const result = await this.broker.send({
       id: new ObjectId().toHexString(),
       room,
       user: { id: user.userId, name: user.name },
       text,
       ts: Date.now(),
       nonce,
+      privileged: user.roles.includes('admin'),
     });
-    if (!accepted.duplicate) this.metrics.messagesSent.inc();
-    return accepted;
+    if (!result.refused && !result.duplicate) this.metrics.messagesSent.inc();
+    return result;
+  }
+
+  register(session: Session) {
+    let sessions = this.sessions.get(session.principal.userId);
+    if (!sessions) this.sessions.set(session.principal.userId, (sessions = new Set()));
+    sessions.add(session);
+  }
+
+  unregister(session: Session) {
+    const sessions = this.sessions.get(session.principal.userId);
+    if (sessions?.delete(session) && sessions.size === 0) this.sessions.delete(session.principal.userId);
   }
 
   page(room: string, query: RangeQuery): Promise<Message[]> {
@@ -122,8 +164,13 @@ export class ChatNode {
     this.fanout.close();
   }
 
-  private deliver(room: string, event: BusEvent) {
-    if (event.message.room !== room) return;
+  private deliver(room: string | null, event: BusEvent) {
+    if (event.type === 'ban') {
+      if (event.room !== room) return;
+      for (const session of this.sessions.get(event.userId) ?? []) session.kick(event.room, event.until, event.reason);
+      return;
+    }
+    if (room === null || event.message.room !== room) return;
     this.fanout.push(room, event.message);
   }
 }

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { createRedis } from '@chatorbit/shared';
 import { startFerret, waitFor, type SpawnedServer } from '@chatorbit/shared/testing';
-import { ChatCluster, deliveredSeqs, isType } from './behaviour/harness.ts';
+import { ChatCluster, deliveredSeqs, isType, unlimited } from './behaviour/harness.ts';
 
 /** How long MongoDB stays unresponsive: the scenario's length, fixed by design. */
 const OUTAGE_MS = 30_000;
@@ -29,7 +29,7 @@ it('keeps chatting while MongoDB is frozen for 30 s, then drains the backlog wit
   const url = inject('redisUrl');
   const cluster = await new ChatCluster(
     { name: 'redis', env: { REDIS_PREFIX: `persist-${id}` }, clients: () => ({ redis: (role) => createRedis(url, `persist-${role}`), db }), close: async () => {} },
-    { PERSIST_BATCH_SIZE: '200' },
+    { PERSIST_BATCH_SIZE: '200', ...unlimited },
   ).start(2);
   try {
     const room = 'outage';

@@ -80,7 +80,7 @@ afterAll(async () => {
 
 it('resumes without gap or duplicate when one of three chat nodes is SIGKILLed mid-stream', async () => {
   const id = `${process.pid}_${Date.now().toString(36)}`;
-  const env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `resume-${id}`, AUTH_JWKS_URL: jwksUrl, BATCH_WINDOW_MS: '25' };
+  const env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `resume-${id}`, AUTH_JWKS_URL: jwksUrl, BATCH_WINDOW_MS: '25', RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '100000' };
   for (let i = 0; i < 3; i++) nodes.push(await spawnService(chatMain, { ...env, NODE_ID: `node-${i}` }));
   const ws = nodes.map((n) => n.url.replace('http', 'ws') + '/ws');
   const room = 'stream';

@@ -16,6 +16,10 @@ export async function buildGatewayApp(config: GatewayConfig): Promise<FastifyIns
     { prefix: '/.well-known/jwks.json', exact: true, service: 'auth', upstream: upstreams.auth },
     { prefix: '/api/v1/users', service: 'user', upstream: upstreams.user },
     { prefix: '/api/v1/rooms', service: 'chat', upstream: upstreams.chat },
+    // Moderation outside a room: global bans, the default rate limit, the audit log.
+    { prefix: '/api/v1/bans', service: 'chat', upstream: upstreams.chat },
+    { prefix: '/api/v1/ratelimit', service: 'chat', upstream: upstreams.chat },
+    { prefix: '/api/v1/audit', service: 'chat', upstream: upstreams.chat },
   ];
   const wsRoutes: WsRoute[] = [
     { path: '/ws', service: 'chat', upstream: upstreams.chat },

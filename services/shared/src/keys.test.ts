@@ -9,6 +9,12 @@ describe('redisKeys', () => {
     expect(keys.roomRecent('r1')).toBe('orbit:room:{r1}:recent');
     expect(keys.sendNonce('r1', 'u1', 'n-1')).toBe('orbit:room:{r1}:nonce:u1:n-1');
     expect(keys.persistStream).toBe('orbit:persist');
+    expect(keys.roomBan('r1', 'u1')).toBe('orbit:room:{r1}:ban:u1');
+    expect(keys.globalBan('u1')).toBe('orbit:ban:u1');
+    expect(keys.roomRoles('r1')).toBe('orbit:room:{r1}:roles');
+    expect(keys.roomRateLimit('r1')).toBe('orbit:room:{r1}:ratelimit');
+    expect(keys.rateState('r1', 'u1')).toBe('orbit:room:{r1}:rl:u1');
+    expect(keys.controlChannel).toBe('orbit:control');
   });
 
   it('uses a configured prefix', () => {

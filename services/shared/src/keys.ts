@@ -21,6 +21,25 @@ export function redisKeys(prefix = 'orbit') {
      */
     persistStream: `${prefix}:persist`,
     persistGroup: 'persisters',
+    /** A user's ban from a room: JSON {until, reason, by, at}; a timeout expires with the key's TTL. */
+    roomBan: (name: string, userId: string) => `${room(name)}:ban:${userId}`,
+    /** Index of a room's bans (ids of users; entries whose key has expired are skipped and cleaned). */
+    roomBans: (name: string) => `${room(name)}:bans`,
+    /** A global ban: as roomBan, for every room. */
+    globalBan: (userId: string) => `${prefix}:ban:${userId}`,
+    globalBans: `${prefix}:bans`,
+    /** The id of the room's owner (whoever created it). */
+    roomOwner: (name: string) => `${room(name)}:owner`,
+    /** Hash userId → owner | moderator | vip. */
+    roomRoles: (name: string) => `${room(name)}:roles`,
+    /** Hash {messages, perSec, exempt}: the room's rate limit, overriding the default. */
+    roomRateLimit: (name: string) => `${room(name)}:ratelimit`,
+    /** Hash {messages, perSec, exempt}: the default rate limit, overriding the configured one. */
+    defaultRateLimit: `${prefix}:ratelimit`,
+    /** GCRA state of one user in one room: the theoretical arrival time, ms. */
+    rateState: (name: string, userId: string) => `${room(name)}:rl:${userId}`,
+    /** Pub/sub channel every node subscribes to: events about no single room (global bans). */
+    controlChannel: `${prefix}:control`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -12,7 +12,7 @@ import {
   MongoUserStore,
   type UserStore,
 } from '@chatorbit/shared';
-import { authConfigSchema, buildAuthApp, loadSigner } from '@chatorbit/auth';
+import { buildAuthApp, ensureAdmin, loadAuthConfig, loadSigner, PasswordHasher } from '@chatorbit/auth';
 import { buildUserApp, userConfigSchema } from '@chatorbit/user';
 import { buildChatApp, chatConfigSchema, createChatEngine } from '@chatorbit/chat';
 import { buildGatewayApp, gatewayConfigSchema } from '@chatorbit/gateway';
@@ -32,7 +32,7 @@ export interface Standalone {
  */
 export async function startStandalone(env: Record<string, string | undefined>): Promise<Standalone> {
   const inner = { ...env, HOST: '127.0.0.1', PORT: '0' };
-  const authConfig = loadConfig(authConfigSchema, inner);
+  const authConfig = loadAuthConfig(inner);
   const userConfig = loadConfig(userConfigSchema, inner);
   const chatConfig = loadConfig(chatConfigSchema, inner);
   const gatewayConfig = loadConfig(gatewayConfigSchema, env);
@@ -61,9 +61,12 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   };
   try {
-    const auth = await listen(await buildAuthApp(authConfig, { users, signer }), '127.0.0.1', 0);
+    const authApp = await buildAuthApp(authConfig, { users, signer });
+    const auth = await listen(authApp, '127.0.0.1', 0);
+    // Before the gateway listens: nobody can sign up under ADMIN_USERNAME first.
+    await ensureAdmin(users, new PasswordHasher(), authConfig, authApp.log);
     const user = await listen(await buildUserApp(userConfig, { users, verifier }), '127.0.0.1', 0);
-    const chat = await listen(await buildChatApp(chatConfig, { nodeId, verifier, ...engine }), '127.0.0.1', 0);
+    const chat = await listen(await buildChatApp(chatConfig, { nodeId, verifier, users, ...engine }), '127.0.0.1', 0);
     const gateway = await buildGatewayApp({ ...gatewayConfig, AUTH_URL: auth, USER_URL: user, CHAT_URL: chat });
     const url = await listen(gateway, gatewayConfig.HOST, gatewayConfig.PORT);
     log = gateway.log;

@@ -4,7 +4,7 @@ import { Compile } from 'typebox/compile';
 import WebSocket from 'ws';
 import { TestClient, waitFor } from '@chatorbit/shared/testing';
 import { loadConfig } from '@chatorbit/shared';
-import { ChatCluster, deliveredSeqs, isType, type Engine } from './harness.ts';
+import { ChatCluster, deliveredSeqs, isType, unlimited, type Engine } from './harness.ts';
 import { chatConfigSchema, type ChatConfig } from '../config.ts';
 
 const serverFrame = Compile(ServerFrame);
@@ -17,7 +17,7 @@ const freshRoom = () => `room-${process.pid}-${Date.now().toString(36)}-${++room
  * that share the engine: two nodes = two chat instances on one bus.
  */
 /** A small recent history, so tests cross from it into the durable log. */
-const suiteEnv = { RECENT_HISTORY_SIZE: '10', RESUME_MAX_MESSAGES: '30', BATCH_WINDOW_MS: '0' };
+const suiteEnv = { RECENT_HISTORY_SIZE: '10', RESUME_MAX_MESSAGES: '30', BATCH_WINDOW_MS: '0', ...unlimited };
 
 export function chatBehaviour(makeEngine: (config: ChatConfig) => Promise<Engine>) {
   let engine: Engine;

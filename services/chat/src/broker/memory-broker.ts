@@ -1,14 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { BusEvent, Message } from '@chatorbit/shared';
 import type { MessageLog } from '../history/message-log.ts';
-import type { Accepted, Broker, BusHandler, Draft, RangeQuery } from './broker.ts';
+import type { Broker, BusHandler, Draft, RangeQuery, SendResult } from './broker.ts';
 import { selectRange } from '../history/range.ts';
+import { MemoryModeration } from '../moderation/memory-moderation.ts';
+import { CONTROL } from './memory-control.ts';
+import { MemoryAuditLog } from '../moderation/memory-audit-log.ts';
+import type { RateLimit } from '../moderation/moderation.ts';
 
 export interface MemoryBusOptions {
   /** Where accepted messages are kept for good (the embedded engine has no persister). */
   log: MessageLog;
   recentSize?: number;
   nonceTtlMs?: number;
+  configLimit?: RateLimit;
 }
 
 /**
@@ -23,11 +28,15 @@ export class MemoryBus {
   readonly log: MessageLog;
   readonly recentSize: number;
   readonly nonceTtlMs: number;
+  readonly moderation: MemoryModeration;
+  /** The moderation audit log of the embedded engine (in a process, every node writes the same one). */
+  readonly audit = new MemoryAuditLog();
 
   constructor(opts: MemoryBusOptions) {
     this.log = opts.log;
     this.recentSize = opts.recentSize ?? 1000;
     this.nonceTtlMs = opts.nonceTtlMs ?? 300_000;
+    this.moderation = new MemoryModeration(opts.configLimit ?? { messages: 0, perSec: 1, exempt: [] });
   }
 }
 
@@ -40,14 +49,19 @@ export class MemoryBroker implements Broker {
   constructor(bus: MemoryBus, nodeId: string) {
     this.bus = bus;
     this.nodeId = nodeId;
+    bus.channels.on(CONTROL, this.control);
   }
 
-  async send(draft: Draft): Promise<Accepted> {
+  private readonly control = (event: BusEvent) => this.handler(null, event);
+
+  async send(draft: Draft): Promise<SendResult> {
     const { bus } = this;
     const nonceKey = JSON.stringify([draft.room, draft.user.id, draft.nonce]);
     const now = Date.now();
     const prior = bus.nonces.get(nonceKey);
     if (prior && prior.expires > now) return { id: prior.id, seq: prior.seq, duplicate: true };
+    const refusal = bus.moderation.check(draft.room, draft.user.id, draft.privileged, now);
+    if (refusal) return refusal;
     if (bus.nonces.size > 100_000) for (const [k, v] of bus.nonces) if (v.expires <= now) bus.nonces.delete(k);
 
     // Everything below runs without yielding: atomic, as the Redis script is.
@@ -97,5 +111,6 @@ export class MemoryBroker implements Broker {
 
   async close() {
     for (const room of [...this.listeners.keys()]) await this.unsubscribe(room);
+    this.bus.channels.off(CONTROL, this.control);
   }
 }

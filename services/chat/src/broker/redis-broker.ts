@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Redis, Result } from 'ioredis';
 import { Compile } from 'typebox/compile';
 import { Message, decodeBusEvent, type RedisKeys } from '@chatorbit/shared';
-import { encodeDraft, type Accepted, type Broker, type BusHandler, type Draft, type InvalidHandler, type RangeQuery } from './broker.ts';
+import { encodeDraft, type Broker, type BusHandler, type Draft, type InvalidHandler, type RangeQuery, type SendResult } from './broker.ts';
+import type { RateLimit } from '../moderation/moderation.ts';
+import { encodeExempt } from '../moderation/redis-moderation.ts';
 
 const SEND_LUA = readFileSync(new URL('./lua/send.lua', import.meta.url), 'utf8');
 const messageCheck = Compile(Message);
@@ -11,8 +13,10 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     chatSend(
       seqKey: string, recentKey: string, persistKey: string, channel: string, nonceKey: string,
+      roomBanKey: string, globalBanKey: string, roomLimitKey: string, defaultLimitKey: string, rolesKey: string, rateKey: string,
       id: string, afterSeq: string, envelopePrefix: string, recentSize: number, nonceTtlSec: number,
-    ): Result<[number, string, number], Context>;
+      userId: string, privileged: '0' | '1', limitMessages: number, limitPerSec: number, limitExempt: string,
+    ): Result<[number, string, number | string], Context>;
   }
 }
 
@@ -30,6 +34,8 @@ export interface RedisBrokerOptions {
   /** Acknowledge a send only once this many replicas have it (WAIT); 0 = don't wait. */
   replicaAcks?: number;
   replicaAckTimeoutMs?: number;
+  /** The configured rate limit (used when neither the room nor the default is set in Redis). */
+  configLimit: RateLimit;
 }
 
 /** Thrown when WAIT saw fewer replicas than required: the message may be lost in a failover. */
@@ -55,6 +61,7 @@ export class RedisBroker implements Broker {
   private readonly nonceTtlSec: number;
   private readonly replicaAcks: number;
   private readonly replicaAckTimeoutMs: number;
+  private readonly configLimit: RateLimit;
   private readonly rooms = new Map<string, string>(); // channel → room
   private handler: BusHandler = () => {};
   private onInvalid: InvalidHandler = () => {};
@@ -68,9 +75,12 @@ export class RedisBroker implements Broker {
     this.nonceTtlSec = opts.nonceTtlSec ?? 300;
     this.replicaAcks = opts.replicaAcks ?? 0;
     this.replicaAckTimeoutMs = opts.replicaAckTimeoutMs ?? 1000;
-    if (!this.pub.chatSend) this.pub.defineCommand('chatSend', { numberOfKeys: 5, lua: SEND_LUA });
+    this.configLimit = opts.configLimit;
+    if (!this.pub.chatSend) this.pub.defineCommand('chatSend', { numberOfKeys: 11, lua: SEND_LUA });
+    // Events about no single room (global bans) reach every node.
+    void this.sub.subscribe(this.keys.controlChannel).catch(() => {});
     this.sub.on('message', (channel: string, payload: string) => {
-      const room = this.rooms.get(channel);
+      const room = channel === this.keys.controlChannel ? null : this.rooms.get(channel);
       if (room === undefined) return;
       const event = decodeBusEvent(payload);
       if (!event) {
@@ -81,19 +91,30 @@ export class RedisBroker implements Broker {
     });
   }
 
-  async send(draft: Draft): Promise<Accepted> {
+  async send(draft: Draft): Promise<SendResult> {
     const { keys } = this;
+    const { room, user } = draft;
     const { afterSeq, envelopePrefix } = encodeDraft(this.nodeId, draft);
-    const [seq, id, duplicate] = await this.pub.chatSend(
-      keys.roomSeq(draft.room), keys.roomRecent(draft.room), keys.persistStream, keys.roomChannel(draft.room),
-      keys.sendNonce(draft.room, draft.user.id, draft.nonce),
+    const limit = this.configLimit;
+    const [seq, second, third] = await this.pub.chatSend(
+      keys.roomSeq(room), keys.roomRecent(room), keys.persistStream, keys.roomChannel(room),
+      keys.sendNonce(room, user.id, draft.nonce), keys.roomBan(room, user.id), keys.globalBan(user.id),
+      keys.roomRateLimit(room), keys.defaultRateLimit, keys.roomRoles(room), keys.rateState(room, user.id),
       draft.id, afterSeq, envelopePrefix, this.recentSize, this.nonceTtlSec,
+      user.id, draft.privileged ? '1' : '0', limit.messages, limit.perSec, encodeExempt(limit.exempt),
     );
+    if (seq === 0) {
+      if (second === 'banned') {
+        const ban = JSON.parse(String(third)) as { until: number | null; reason: string };
+        return { refused: 'banned', until: ban.until, reason: ban.reason };
+      }
+      return { refused: 'rate_limited', retryAfterMs: Number(third) };
+    }
     if (this.replicaAcks > 0) {
       const acked = await this.pub.wait(this.replicaAcks, this.replicaAckTimeoutMs);
       if (acked < this.replicaAcks) throw new ReplicationError(acked, this.replicaAcks);
     }
-    return { id, seq, duplicate: duplicate === 1 };
+    return { id: second, seq, duplicate: third === 1 };
   }
 
   async lastSeq(room: string) {

@@ -24,7 +24,9 @@ export class MongoMessageLog implements MessageLog {
   }
 
   async init() {
-    await this.messages.createIndex({ room: 1, seq: -1 }, { name: 'room_seq', unique: true });
+    // Not unique: after a Redis failover that lost the master's last writes, a seq can be handed
+    // out again; both messages are kept (the id is what is unique) rather than one dropped.
+    await this.messages.createIndex({ room: 1, seq: -1 }, { name: 'room_seq_desc' });
     // For retention: deleting by age is a range scan on ts, not a collection scan.
     await this.messages.createIndex({ ts: 1 }, { name: 'ts' });
   }

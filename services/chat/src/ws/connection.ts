@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import { closeCodes, type ClientFrame, type ErrorFrame, type Message, type Principal, type ServerFrame, type WsErrorCode } from '@chatorbit/shared';
-import type { ChatNode } from '../node.ts';
+import { RefusedError, type ChatNode, type Session } from '../node.ts';
+import type { Refused } from '../broker/broker.ts';
 import type { Subscriber } from '../hub/hub.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { checkText, decodeClientFrame } from './decode.ts';
@@ -12,6 +13,8 @@ export interface ConnectionLimits {
   maxTextLength: number;
   /** Unsent bytes past which the socket is a slow consumer and is closed. */
   maxBufferedBytes: number;
+  /** Frames per second a client may send (a burst of twice that); beyond, refused before any backend work. */
+  maxFramesPerSec: number;
 }
 
 /**
@@ -25,7 +28,7 @@ type RoomState = { held: Message[] | undefined; floor: number };
  * One client socket speaking the v1 protocol. Frames from a client are handled in arrival
  * order, one at a time, so a send after a join always sees the join done.
  */
-export class Connection implements Subscriber {
+export class Connection implements Subscriber, Session {
   readonly principal: Principal;
   private readonly socket: WebSocket;
   /** The TCP socket under the WebSocket: fan-out writes its shared frames here directly. */
@@ -39,6 +42,9 @@ export class Connection implements Subscriber {
   private closed = false;
   /** Cleared when a ping goes out, set by the pong; still clear at the next ping = dead peer. */
   private alive = true;
+  /** Frame-rate guard: a token bucket refilled at maxFramesPerSec. */
+  private tokens: number;
+  private refilledAt = Date.now();
 
   constructor(socket: WebSocket, principal: Principal, node: ChatNode, limits: ConnectionLimits, metrics: ChatMetrics, log: FastifyBaseLogger) {
     this.socket = socket;
@@ -48,6 +54,8 @@ export class Connection implements Subscriber {
     this.limits = limits;
     this.metrics = metrics;
     this.log = log;
+    this.tokens = limits.maxFramesPerSec * 2;
+    node.register(this);
     socket.on('message', (data, isBinary) => {
       const raw = data as Buffer;
       this.queue = this.queue.then(() => this.receive(raw, isBinary));
@@ -84,9 +92,19 @@ export class Connection implements Subscriber {
     this.socket.ping();
   }
 
+  kick(room: string | null, until: number | null, reason: string) {
+    const rooms = room === null ? [...this.rooms.keys()] : this.rooms.has(room) ? [room] : [];
+    for (const r of rooms) {
+      this.rooms.delete(r);
+      this.send({ type: 'banned', room: r, until, reason });
+      void this.node.leave(r, this).catch((err: unknown) => this.log.warn({ err }, 'leave after a ban failed'));
+    }
+  }
+
   /** Called once the socket has closed: waits for frames in flight, then leaves every room. */
   async close(): Promise<void> {
     this.closed = true;
+    this.node.unregister(this);
     await this.queue;
     await Promise.allSettled([...this.rooms.keys()].map((room) => this.node.leave(room, this)));
     this.rooms.clear();
@@ -115,11 +133,14 @@ export class Connection implements Subscriber {
     if (data.length > this.limits.maxFrameBytes) {
       return this.fail('frame_too_large', `frame is over ${this.limits.maxFrameBytes} bytes`);
     }
+    const wait = this.throttle();
+    if (wait > 0) return this.fail('rate_limited', 'too many frames; slow down', { retryAfterMs: wait });
     const decoded = decodeClientFrame(data.toString('utf8'));
     if (!decoded.ok) return this.fail(decoded.code, decoded.message, decoded);
     try {
       await this.handle(decoded.frame);
     } catch (err) {
+      if (err instanceof RefusedError) return this.refuse(err.refusal, decoded.frame);
       this.log.warn({ err, type: decoded.frame.type }, 'frame failed');
       const frame = decoded.frame;
       this.fail('unavailable', 'the chat backend is unavailable; try again (a send: with the same nonce)', {
@@ -145,8 +166,9 @@ export class Connection implements Subscriber {
         if (!this.rooms.has(room)) return this.fail('not_joined', `join ${room} before sending to it`, { room, nonce });
         const problem = checkText(frame.text, this.limits.maxTextLength);
         if (problem) return this.fail('invalid_text', problem, { room, nonce });
-        const { id, seq } = await this.node.send(room, this.principal, frame.text, nonce);
-        return this.send({ type: 'ack', nonce, id, seq });
+        const result = await this.node.send(room, this.principal, frame.text, nonce);
+        if (result.refused) return this.refuse(result, frame);
+        return this.send({ type: 'ack', nonce, id: result.id, seq: result.seq });
       }
     }
   }
@@ -173,15 +195,47 @@ export class Connection implements Subscriber {
     for (const message of held) if (message.seq > joined.seq) this.send({ type: 'message', ...message });
   }
 
+  /** ms until the next frame is allowed (0: allowed now, and counted). */
+  private throttle(): number {
+    const now = Date.now();
+    const rate = this.limits.maxFramesPerSec;
+    this.tokens = Math.min(rate * 2, this.tokens + ((now - this.refilledAt) * rate) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) * 1000) / rate);
+  }
+
+  private refuse(refusal: Refused, frame: ClientFrame) {
+    const context = {
+      ...('room' in frame ? { room: frame.room } : {}),
+      ...('nonce' in frame ? { nonce: frame.nonce } : {}),
+    };
+    if (refusal.refused === 'banned') {
+      const until = refusal.until === null ? 'for good' : `until ${new Date(refusal.until).toISOString()}`;
+      this.fail('banned', `you are banned from this room ${until}: ${refusal.reason}`, { ...context, until: refusal.until });
+    } else {
+      this.fail('rate_limited', `too many messages; retry in ${refusal.retryAfterMs} ms`, { ...context, retryAfterMs: refusal.retryAfterMs });
+    }
+  }
+
   private send(frame: ServerFrame) {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 
-  private fail(code: WsErrorCode, message: string, context: { nonce?: string; room?: string } = {}) {
+  private fail(
+    code: WsErrorCode,
+    message: string,
+    context: { nonce?: string; room?: string; until?: number | null; retryAfterMs?: number } = {},
+  ) {
     this.metrics.frameErrors.inc({ code });
     const frame: ErrorFrame = { type: 'error', code, message };
     if (context.nonce !== undefined) frame.nonce = context.nonce;
     if (context.room !== undefined) frame.room = context.room;
+    if (context.until !== undefined) frame.until = context.until;
+    if (context.retryAfterMs !== undefined) frame.retryAfterMs = context.retryAfterMs;
     this.send(frame);
   }
 }

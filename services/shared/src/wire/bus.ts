@@ -12,7 +12,18 @@ export const BusMessage = Type.Object({
   node: Type.String({ description: 'Id of the publishing node.' }),
   message: Message,
 });
-export const BusEvent = Type.Union([BusMessage]);
+/** A ban took effect: nodes remove the user's sockets from the room (room null: from every room). */
+export const BusBan = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('ban'),
+  node: Type.String(),
+  room: Type.Union([Type.String(), Type.Null()]),
+  userId: Type.String(),
+  until: Type.Union([Type.Integer(), Type.Null()]),
+  reason: Type.String(),
+});
+export const BusEvent = Type.Union([BusMessage, BusBan]);
+export type BusBan = Static<typeof BusBan>;
 export type BusEvent = Static<typeof BusEvent>;
 
 const busEventCheck = Compile(BusEvent);

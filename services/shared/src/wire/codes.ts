@@ -11,6 +11,8 @@ export const wsErrorCodes = [
   'invalid_text', // empty (after trimming) or over MAX_TEXT_LENGTH characters
   'not_joined', // send/leave for a room the connection has not joined
   'unavailable', // a backend (Redis, MongoDB) failed; nothing was stored, retry with the same nonce
+  'banned', // the user is banned from the room (or everywhere); `until` says when it ends (null: never)
+  'rate_limited', // too many messages (or frames); `retryAfterMs` says when the next one is accepted
 ] as const;
 export type WsErrorCode = (typeof wsErrorCodes)[number];
 

@@ -87,9 +87,20 @@ export const ErrorFrame = Type.Object({
   message: Type.String(),
   nonce: Type.Optional(Type.String()),
   room: Type.Optional(Type.String()),
+  until: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'With `banned`: when the ban ends (ms since the epoch); null = permanent.' })),
+  retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: 'With `rate_limited`: wait this long before sending again.' })),
 });
+export const BannedFrame = Type.Object(
+  {
+    type: Type.Literal('banned'),
+    room: Type.String(),
+    until: Type.Union([Type.Integer(), Type.Null()], { description: 'When the ban ends (ms since the epoch); null = permanent.' }),
+    reason: Type.String(),
+  },
+  { description: 'This user was banned or timed out: the socket has left the room.' },
+);
 export const PongFrame = Type.Object({ type: Type.Literal('pong') });
-export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame]);
+export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame]);
 export type JoinedFrame = Static<typeof JoinedFrame>;
 export type MessageFrame = Static<typeof MessageFrame>;
 export type BatchFrame = Static<typeof BatchFrame>;

@@ -1,0 +1,123 @@
+import type { EventEmitter } from 'node:events';
+import type { BusBan } from '@chatorbit/shared';
+import type { Ban, ModerationStore, RateLimit, RoomRole } from './moderation.ts';
+import { gcra } from './gcra.ts';
+import { CONTROL } from '../broker/memory-control.ts';
+
+/** The embedded engine's moderation state, shared by the nodes of one MemoryBus. */
+export class MemoryModeration {
+  readonly bans = new Map<string, Ban>(); // `${room ?? ''}\n${userId}` → ban
+  readonly roles = new Map<string, Map<string, RoomRole>>();
+  readonly owners = new Map<string, string>();
+  readonly limits = new Map<string | null, RateLimit>(); // room (null: the default) → limit
+  readonly rateState = new Map<string, number>(); // `${room}\n${userId}` → theoretical arrival time
+  readonly configLimit: RateLimit;
+
+  constructor(configLimit: RateLimit) {
+    this.configLimit = configLimit;
+  }
+
+  activeBan(room: string | null, userId: string, now = Date.now()): Ban | undefined {
+    const key = `${room ?? ''}\n${userId}`;
+    const ban = this.bans.get(key);
+    if (ban && ban.until !== null && ban.until <= now) {
+      this.bans.delete(key);
+      return undefined;
+    }
+    return ban;
+  }
+
+  limitOf(room: string | null) {
+    const own = room === null ? undefined : this.limits.get(room);
+    if (own) return { limit: own, source: 'room' as const };
+    const fallback = this.limits.get(null);
+    return fallback ? { limit: fallback, source: 'default' as const } : { limit: this.configLimit, source: 'config' as const };
+  }
+
+  /** The send script's checks, for the embedded engine: a refusal, or undefined to accept. */
+  check(room: string, userId: string, privileged: boolean, now = Date.now()) {
+    if (privileged) return undefined;
+    const ban = this.activeBan(null, userId, now) ?? this.activeBan(room, userId, now);
+    if (ban) return { refused: 'banned' as const, until: ban.until, reason: ban.reason };
+    const { limit } = this.limitOf(room);
+    const role = this.roles.get(room)?.get(userId);
+    const asRole = role === 'owner' ? 'moderator' : role;
+    if (limit.messages <= 0 || (asRole && limit.exempt.includes(asRole))) return undefined;
+    const key = `${room}\n${userId}`;
+    const result = gcra(this.rateState.get(key), now, limit);
+    if (!result.allowed) return { refused: 'rate_limited' as const, retryAfterMs: result.retryAfterMs };
+    this.rateState.set(key, result.tat);
+    return undefined;
+  }
+}
+
+export class MemoryModerationStore implements ModerationStore {
+  private readonly state: MemoryModeration;
+  private readonly channels: EventEmitter;
+
+  constructor(state: MemoryModeration, channels: EventEmitter) {
+    this.state = state;
+    this.channels = channels;
+  }
+
+  async ban(ban: Ban, nodeId: string) {
+    this.state.bans.set(`${ban.room ?? ''}\n${ban.userId}`, structuredClone(ban));
+    const event: BusBan = { v: 1, type: 'ban', node: nodeId, room: ban.room, userId: ban.userId, until: ban.until, reason: ban.reason };
+    this.channels.emit(ban.room ?? CONTROL, event);
+  }
+
+  async unban(room: string | null, userId: string) {
+    return this.state.bans.delete(`${room ?? ''}\n${userId}`);
+  }
+
+  async banOf(room: string, userId: string) {
+    return structuredClone(this.state.activeBan(null, userId) ?? this.state.activeBan(room, userId));
+  }
+
+  async bans(room: string | null) {
+    const now = Date.now();
+    return [...this.state.bans.values()]
+      .filter((b) => b.room === room && this.state.activeBan(room, b.userId, now))
+      .map((b) => structuredClone(b));
+  }
+
+  async roleOf(room: string, userId: string) {
+    return this.state.roles.get(room)?.get(userId);
+  }
+
+  async roles(room: string) {
+    return [...(this.state.roles.get(room) ?? new Map<string, RoomRole>())].map(([userId, role]) => ({ userId, role }));
+  }
+
+  async setRole(room: string, userId: string, role: RoomRole | undefined) {
+    let roles = this.state.roles.get(room);
+    if (!roles) this.state.roles.set(room, (roles = new Map()));
+    if (role === undefined) {
+      roles.delete(userId);
+      return;
+    }
+    if (role === 'owner') {
+      const previous = this.state.owners.get(room);
+      if (previous && previous !== userId) roles.delete(previous);
+      this.state.owners.set(room, userId);
+    }
+    roles.set(userId, role);
+  }
+
+  async claimOwnership(room: string, userId: string) {
+    const existing = this.state.owners.get(room);
+    if (existing) return { owner: existing, created: false };
+    await this.setRole(room, userId, 'owner');
+    return { owner: userId, created: true };
+  }
+
+  async rateLimit(room: string | null) {
+    const { limit, source } = this.state.limitOf(room);
+    return { limit: structuredClone(limit), source };
+  }
+
+  async setRateLimit(room: string | null, limit: RateLimit | undefined) {
+    if (limit) this.state.limits.set(room, structuredClone(limit));
+    else this.state.limits.delete(room);
+  }
+}

@@ -1,0 +1,54 @@
+import type { UserRef } from '@chatorbit/shared';
+
+export const roomRoles = ['owner', 'moderator', 'vip'] as const;
+export type RoomRole = (typeof roomRoles)[number];
+
+/** Roles a rate limit may exempt (an owner counts as a moderator). */
+export const exemptableRoles = ['moderator', 'vip'] as const;
+export type ExemptableRole = (typeof exemptableRoles)[number];
+
+export interface Ban {
+  userId: string;
+  /** null: a global ban, from every room. */
+  room: string | null;
+  /** When it ends, ms since the epoch; null = permanent. A ban with an end is a timeout. */
+  until: number | null;
+  reason: string;
+  by: UserRef;
+  at: number;
+}
+
+export interface RateLimit {
+  /** Messages allowed per `perSec` seconds per user; 0 = no limit. */
+  messages: number;
+  perSec: number;
+  /** Room roles that are not limited. */
+  exempt: ExemptableRole[];
+}
+
+/**
+ * Bans, room roles and rate limits, shared by every chat node.
+ *
+ * Contract: a ban takes effect for sends at once (the send script reads it) and reaches every
+ * node's sockets through the broker (a `ban` bus event) as part of the same call; a timeout ends
+ * by itself at `until`. A room's rate limit overrides the default, which overrides the configured
+ * one, and a change applies to the next send.
+ */
+export interface ModerationStore {
+  ban(ban: Ban, nodeId: string): Promise<void>;
+  /** Returns false when there was no such ban. */
+  unban(room: string | null, userId: string): Promise<boolean>;
+  /** The ban that keeps the user out of the room (the room's own or a global one), if any. */
+  banOf(room: string, userId: string): Promise<Ban | undefined>;
+  bans(room: string | null): Promise<Ban[]>;
+  roleOf(room: string, userId: string): Promise<RoomRole | undefined>;
+  roles(room: string): Promise<Array<{ userId: string; role: RoomRole }>>;
+  /** Sets (or with undefined removes) a user's role in a room. */
+  setRole(room: string, userId: string, role: RoomRole | undefined): Promise<void>;
+  /** Makes `userId` the room's owner unless it has one; returns the owner. */
+  claimOwnership(room: string, userId: string): Promise<{ owner: string; created: boolean }>;
+  /** The limit in force: the room's override, else the default. */
+  rateLimit(room: string | null): Promise<{ limit: RateLimit; source: 'room' | 'default' | 'config' }>;
+  /** Sets (or with undefined removes) the room's override, or the default with room null. */
+  setRateLimit(room: string | null, limit: RateLimit | undefined): Promise<void>;
+}

@@ -1,0 +1,126 @@
+import type { Redis } from 'ioredis';
+import type { BusBan, RedisKeys } from '@chatorbit/shared';
+import { exemptableRoles, roomRoles, type Ban, type ExemptableRole, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+
+const isRole = (value: unknown): value is RoomRole => roomRoles.includes(value as RoomRole);
+
+export function encodeExempt(exempt: readonly ExemptableRole[]) {
+  return exempt.join(',');
+}
+
+export function decodeExempt(value: string | null | undefined): ExemptableRole[] {
+  return (value ?? '').split(',').filter((r): r is ExemptableRole => exemptableRoles.includes(r as ExemptableRole));
+}
+
+/**
+ * Moderation state in Redis, next to the room's other keys, where the send script reads it:
+ * bans as keys with a TTL (a timeout needs no sweeper), roles and limits as hashes.
+ */
+export class RedisModerationStore implements ModerationStore {
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  private readonly configLimit: RateLimit;
+
+  constructor(redis: Redis, keys: RedisKeys, configLimit: RateLimit) {
+    this.redis = redis;
+    this.keys = keys;
+    this.configLimit = configLimit;
+  }
+
+  async ban(ban: Ban, nodeId: string) {
+    const { keys } = this;
+    const key = ban.room === null ? keys.globalBan(ban.userId) : keys.roomBan(ban.room, ban.userId);
+    const index = ban.room === null ? keys.globalBans : keys.roomBans(ban.room);
+    const channel = ban.room === null ? keys.controlChannel : keys.roomChannel(ban.room);
+    const event: BusBan = { v: 1, type: 'ban', node: nodeId, room: ban.room, userId: ban.userId, until: ban.until, reason: ban.reason };
+    const value = JSON.stringify(ban);
+    const tx = this.redis.multi();
+    if (ban.until === null) tx.set(key, value);
+    else tx.set(key, value, 'PX', Math.max(1, ban.until - Date.now()));
+    // Stored and announced in one transaction: no node can see the event before the key exists.
+    await tx.sadd(index, ban.userId).publish(channel, JSON.stringify(event)).exec();
+  }
+
+  async unban(room: string | null, userId: string) {
+    const { keys } = this;
+    const [[, removed] = []] = (await this.redis
+      .multi()
+      .del(room === null ? keys.globalBan(userId) : keys.roomBan(room, userId))
+      .srem(room === null ? keys.globalBans : keys.roomBans(room), userId)
+      .exec()) ?? [];
+    return removed === 1;
+  }
+
+  async banOf(room: string, userId: string) {
+    const [global, local] = await this.redis.mget(this.keys.globalBan(userId), this.keys.roomBan(room, userId));
+    const raw = global ?? local;
+    return raw ? (JSON.parse(raw) as Ban) : undefined;
+  }
+
+  async bans(room: string | null) {
+    const index = room === null ? this.keys.globalBans : this.keys.roomBans(room);
+    const ids = await this.redis.smembers(index);
+    if (ids.length === 0) return [];
+    const values = await this.redis.mget(ids.map((id) => (room === null ? this.keys.globalBan(id) : this.keys.roomBan(room, id))));
+    const expired = ids.filter((_, i) => values[i] === null);
+    if (expired.length > 0) await this.redis.srem(index, ...expired);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Ban);
+  }
+
+  async roleOf(room: string, userId: string) {
+    const role = await this.redis.hget(this.keys.roomRoles(room), userId);
+    return isRole(role) ? role : undefined;
+  }
+
+  async roles(room: string) {
+    const all = await this.redis.hgetall(this.keys.roomRoles(room));
+    return Object.entries(all).flatMap(([userId, role]) => (isRole(role) ? [{ userId, role }] : []));
+  }
+
+  async setRole(room: string, userId: string, role: RoomRole | undefined) {
+    const key = this.keys.roomRoles(room);
+    if (role === undefined) {
+      await this.redis.hdel(key, userId);
+      return;
+    }
+    if (role === 'owner') {
+      // One owner: the previous one keeps no role.
+      const previous = await this.redis.get(this.keys.roomOwner(room));
+      const tx = this.redis.multi().set(this.keys.roomOwner(room), userId).hset(key, userId, 'owner');
+      if (previous && previous !== userId) tx.hdel(key, previous);
+      await tx.exec();
+      return;
+    }
+    await this.redis.hset(key, userId, role);
+  }
+
+  async claimOwnership(room: string, userId: string) {
+    const created = (await this.redis.set(this.keys.roomOwner(room), userId, 'NX')) === 'OK';
+    if (created) await this.redis.hset(this.keys.roomRoles(room), userId, 'owner');
+    const owner = created ? userId : ((await this.redis.get(this.keys.roomOwner(room))) ?? userId);
+    return { owner, created };
+  }
+
+  async rateLimit(room: string | null) {
+    const [roomLimit, defaultLimit] = await Promise.all([
+      room === null ? Promise.resolve<Record<string, string>>({}) : this.redis.hgetall(this.keys.roomRateLimit(room)),
+      this.redis.hgetall(this.keys.defaultRateLimit),
+    ]);
+    if ('messages' in roomLimit) return { limit: toLimit(roomLimit), source: 'room' as const };
+    if ('messages' in defaultLimit) return { limit: toLimit(defaultLimit), source: 'default' as const };
+    return { limit: this.configLimit, source: 'config' as const };
+  }
+
+  async setRateLimit(room: string | null, limit: RateLimit | undefined) {
+    const key = room === null ? this.keys.defaultRateLimit : this.keys.roomRateLimit(room);
+    if (!limit) {
+      await this.redis.del(key);
+      return;
+    }
+    await this.redis.multi().del(key).hset(key, { messages: limit.messages, perSec: limit.perSec, exempt: encodeExempt(limit.exempt) }).exec();
+  }
+}
+
+function toLimit(hash: Record<string, string>): RateLimit {
+  return { messages: Number(hash.messages), perSec: Number(hash.perSec), exempt: decodeExempt(hash.exempt) };
+}

@@ -1,0 +1,154 @@
+import { AppError, notFound, type Principal, type UserStore } from '@chatorbit/shared';
+import type { AuditEntry, AuditLog, AuditQuery } from './audit-log.ts';
+import type { Ban, ModerationStore, RateLimit, RoomRole } from './moderation.ts';
+
+export type Authority = 'admin' | RoomRole | undefined;
+
+export const forbidden = (message: string) => new AppError(403, 'forbidden', message);
+
+/** Rank for "who may act on whom": an actor acts only on users ranked below it. */
+const rank = (authority: Authority) =>
+  authority === 'admin' ? 4 : authority === 'owner' ? 3 : authority === 'moderator' ? 2 : authority === 'vip' ? 1 : 0;
+
+const isAdmin = (p: Principal) => p.roles.includes('admin');
+const actorOf = (p: Principal) => ({ id: p.userId, name: p.name });
+
+export interface BanRequest {
+  userId: string;
+  durationSec?: number;
+  reason?: string;
+}
+
+/**
+ * Moderation actions with their rules, whatever the transport (HTTP today). Every rule is here:
+ * admins act everywhere; a room's owner and moderators only in that room; nobody acts on
+ * themself, on an admin, or on someone ranked at or above them in the room; global actions are
+ * for admins. Every action is written to the audit log.
+ */
+export class ModerationService {
+  private readonly store: ModerationStore;
+  private readonly audit: AuditLog;
+  private readonly users: UserStore;
+  private readonly nodeId: string;
+
+  constructor(opts: { store: ModerationStore; audit: AuditLog; users: UserStore; nodeId: string }) {
+    this.store = opts.store;
+    this.audit = opts.audit;
+    this.users = opts.users;
+    this.nodeId = opts.nodeId;
+  }
+
+  async authorityIn(actor: Principal, room: string): Promise<Authority> {
+    return isAdmin(actor) ? 'admin' : this.store.roleOf(room, actor.userId);
+  }
+
+  /** Admins everywhere; the owner and moderators in their room (room null: admins only). */
+  async requireModerator(actor: Principal, room: string | null): Promise<Authority> {
+    if (room === null) {
+      if (!isAdmin(actor)) throw forbidden('only admins may do this');
+      return 'admin';
+    }
+    const authority = await this.authorityIn(actor, room);
+    if (rank(authority) >= rank('moderator')) return authority;
+    throw forbidden(`only admins and the owner or moderators of ${room} may do this`);
+  }
+
+  async ban(actor: Principal, room: string | null, request: BanRequest): Promise<Ban> {
+    const authority = await this.requireModerator(actor, room);
+    await this.checkTarget(actor, authority, room, request.userId, 'ban');
+    const ban: Ban = {
+      userId: request.userId,
+      room,
+      until: request.durationSec === undefined ? null : Date.now() + request.durationSec * 1000,
+      reason: request.reason ?? '',
+      by: actorOf(actor),
+      at: Date.now(),
+    };
+    await this.store.ban(ban, this.nodeId);
+    await this.record(actor, ban.until === null ? 'ban' : 'timeout', room, ban.userId, { reason: request.reason ?? null, expiresAt: ban.until });
+    return ban;
+  }
+
+  async unban(actor: Principal, room: string | null, userId: string) {
+    await this.requireModerator(actor, room);
+    if (!(await this.store.unban(room, userId))) throw notFound('ban');
+    await this.record(actor, 'unban', room, userId);
+  }
+
+  async bans(actor: Principal, room: string | null) {
+    await this.requireModerator(actor, room);
+    return this.store.bans(room);
+  }
+
+  async createRoom(actor: Principal, room: string) {
+    const result = await this.store.claimOwnership(room, actor.userId);
+    if (result.created) await this.record(actor, 'room_create', room, actor.userId);
+    return result;
+  }
+
+  async roles(room: string) {
+    return this.store.roles(room);
+  }
+
+  /** Grants (role) or revokes (undefined) a room role. Owner and admins grant moderator/vip; only admins grant owner. */
+  async setRole(actor: Principal, room: string, userId: string, role: RoomRole | undefined) {
+    const authority = await this.authorityIn(actor, room);
+    const current = await this.store.roleOf(room, userId);
+    const touched = role ?? current;
+    if (touched === undefined) throw notFound('role');
+    const needed: Authority = touched === 'owner' ? 'admin' : 'owner';
+    if (rank(authority) < rank(needed)) throw forbidden(`only ${needed === 'admin' ? 'admins' : 'admins and the room owner'} may change the ${touched} role`);
+    if (role !== undefined && !(await this.users.findById(userId))) throw notFound('user');
+    await this.store.setRole(room, userId, role);
+    await this.record(actor, role === undefined ? 'role_revoke' : 'role_grant', room, userId, { details: { role: touched } });
+  }
+
+  rateLimit(room: string | null) {
+    return this.store.rateLimit(room);
+  }
+
+  /** Sets (limit) or resets (undefined) the room's limit, or the default with room null. */
+  async setRateLimit(actor: Principal, room: string | null, limit: RateLimit | undefined) {
+    await this.requireModerator(actor, room);
+    await this.store.setRateLimit(room, limit);
+    await this.record(actor, limit ? 'ratelimit_set' : 'ratelimit_reset', room, null, { details: limit ? { ...limit } : null });
+  }
+
+  /** Audit entries: a room's for its moderators, everything (room undefined) or global (null) for admins. */
+  async auditLog(actor: Principal, query: AuditQuery) {
+    if (typeof query.room === 'string') await this.requireModerator(actor, query.room);
+    else await this.requireModerator(actor, null);
+    return this.audit.list(query);
+  }
+
+  /** Undoes a ban or timeout by its audit entry. */
+  async undo(actor: Principal, auditId: string): Promise<AuditEntry> {
+    const entry = await this.audit.get(auditId);
+    if (!entry) throw notFound('audit entry');
+    if ((entry.action !== 'ban' && entry.action !== 'timeout') || entry.target === null) {
+      throw new AppError(400, 'bad_request', `a ${entry.action} cannot be undone; only bans and timeouts`);
+    }
+    await this.unban(actor, entry.room, entry.target);
+    return entry;
+  }
+
+  private async checkTarget(actor: Principal, authority: Authority, room: string | null, targetId: string, verb: string) {
+    if (targetId === actor.userId) throw forbidden(`you cannot ${verb} yourself`);
+    const target = await this.users.findById(targetId);
+    if (!target) throw notFound('user');
+    if (target.roles?.includes('admin')) throw forbidden(`admins cannot be ${verb}ned`);
+    if (room !== null && rank(await this.store.roleOf(room, targetId)) >= rank(authority)) {
+      throw forbidden(`you may only ${verb} users ranked below you in this room`);
+    }
+  }
+
+  private async record(
+    actor: Principal,
+    action: AuditEntry['action'],
+    room: string | null,
+    target: string | null,
+    extra: Partial<Pick<AuditEntry, 'reason' | 'expiresAt' | 'details'>> = {},
+  ) {
+    await this.audit.record({ actor: actorOf(actor), action, room, target, reason: null, expiresAt: null, details: null, ...extra });
+  }
+}
