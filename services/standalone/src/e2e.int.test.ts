@@ -66,6 +66,29 @@ describe('pnpm start (all services in one process, in-memory engine)', () => {
     expect(await stopped).toBe(0);
   });
 
+  it('makes the configured admin, whose global ban through the gateway reaches the socket', async () => {
+    const app = await spawnService(standaloneMain, { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'a long admin secret' });
+    processes.push(app);
+    const login = await post(`${app.url}/api/v1/auth/login`, { login: 'root', password: 'a long admin secret' });
+    expect(login.status).toBe(200);
+    const admin = login.body.accessToken;
+    const carol = await signUpAndLogIn(app.url, 'carol');
+    const socket = await TestClient.connect(`${app.url.replace('http', 'ws')}/ws?token=${carol.token}`);
+    clients.push(socket);
+    await socket.request({ type: 'join', room: 'r1' }, isType('joined'));
+    const authed = (method: string, body?: unknown) => ({
+      method,
+      headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const ban = await fetch(`${app.url}/api/v1/bans`, authed('POST', { userId: carol.id, reason: 'raid' }));
+    expect(ban.status).toBe(201);
+    expect(await socket.next(isType('banned'))).toMatchObject({ room: 'r1', until: null, reason: 'raid' });
+    expect((await fetch(`${app.url}/api/v1/ratelimit`, authed('GET'))).status).toBe(200);
+    const audit = await fetch(`${app.url}/api/v1/audit`, authed('GET'));
+    expect(((await audit.json()) as { entries: Array<{ action: string }> }).entries[0]?.action).toBe('ban');
+  });
+
   it('refuses to start with a bad variable, naming it', async () => {
     await expect(spawnService(standaloneMain, { PORT: '1', MAX_FRAME_BYTES: 'lots' }, 10_000)).rejects.toThrow(
       /invalid configuration: MAX_FRAME_BYTES/,

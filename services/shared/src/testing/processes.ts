@@ -38,14 +38,20 @@ export async function spawnService(script: string, env: Record<string, string>, 
     });
   });
   const url = `http://127.0.0.1:${port}`;
+  // Ready, or exited (a bad config exits at once: no need to wait for the timeout).
+  const died = exited.then((code) => {
+    throw new Error(`${script} exited with ${code} before becoming ready`);
+  });
+  died.catch(() => {}); // it also settles when the process is stopped later, on purpose
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-        return (await fetch(`${url}/readyz`)).status === 200;
-      },
-      { timeoutMs: readyTimeoutMs, intervalMs: 50, message: `${script} to become ready` },
-    );
+    await Promise.race([
+      waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
+        timeoutMs: readyTimeoutMs,
+        intervalMs: 50,
+        message: `${script} to become ready`,
+      }),
+      died,
+    ]);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n--- output of ${script} ---\n${output}`, { cause: err });
