@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BusEvent, Message, Principal } from '@chatorbit/shared';
+import type { BusEvent, Message, Principal, RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import type { ModerationStore } from './moderation/moderation.ts';
 import { RoomHistory } from './history/room-history.ts';
@@ -40,6 +40,7 @@ export class RefusedError extends Error {
 }
 
 export interface JoinResult {
+  settings: RoomSettings;
   seq: number;
   history: Message[];
   /** Set for a resume (`since`): whether `history` holds every message after it. */
@@ -102,15 +103,15 @@ export class ChatNode {
     if (this.hub.add(room, subscriber)) this.subscriptions.set(room, this.broker.subscribe(room));
     try {
       await this.subscriptions.get(room);
-      const seq = await this.broker.lastSeq(room);
+      const [seq, settings] = await Promise.all([this.broker.lastSeq(room), this.moderation.settings(room)]);
       if (since !== undefined && since <= seq && seq - since <= this.opts.resumeMaxMessages) {
         const missed = seq - since;
         const history = missed === 0 ? [] : await this.history.range(room, { after: since, before: seq + 1, limit: missed, order: 'asc' });
         // Seqs are contiguous: the replay is whole when it has one message per seq.
-        if (history.length === missed) return { seq, history, recovered: true };
+        if (history.length === missed) return { settings, seq, history, recovered: true };
       }
       const latest = this.opts.joinHistoryLimit > 0 ? await this.broker.recent(room, { limit: this.opts.joinHistoryLimit, order: 'desc' }) : [];
-      return { seq, history: latest.reverse(), ...(since !== undefined ? { recovered: false } : {}) };
+      return { settings, seq, history: latest.reverse(), ...(since !== undefined ? { recovered: false } : {}) };
     } catch (err) {
       await this.leave(room, subscriber);
       throw err;
@@ -165,6 +166,10 @@ export class ChatNode {
   }
 
   private deliver(room: string | null, event: BusEvent) {
+    if (event.type === 'settings') {
+      if (event.room === room) this.hub.notice(room, JSON.stringify({ type: 'settings', room, ...event.settings }));
+      return;
+    }
     if (event.type === 'ban') {
       if (event.room !== room) return;
       for (const session of this.sessions.get(event.userId) ?? []) session.kick(event.room, event.until, event.reason);

@@ -15,6 +15,8 @@ describe('redisKeys', () => {
     expect(keys.roomRateLimit('r1')).toBe('orbit:room:{r1}:ratelimit');
     expect(keys.rateState('r1', 'u1')).toBe('orbit:room:{r1}:rl:u1');
     expect(keys.controlChannel).toBe('orbit:control');
+    expect(keys.roomSettings('r1')).toBe('orbit:room:{r1}:settings');
+    expect(keys.slowMode('r1', 'u1')).toBe('orbit:room:{r1}:slow:u1');
   });
 
   it('uses a configured prefix', () => {

@@ -36,6 +36,10 @@ export function redisKeys(prefix = 'orbit') {
     roomRateLimit: (name: string) => `${room(name)}:ratelimit`,
     /** Hash {messages, perSec, exempt}: the default rate limit, overriding the configured one. */
     defaultRateLimit: `${prefix}:ratelimit`,
+    /** Hash of the room's settings: {slowModeSec}. */
+    roomSettings: (name: string) => `${room(name)}:settings`,
+    /** Set while a user must wait before the next message in slow mode; expires by itself. */
+    slowMode: (name: string, userId: string) => `${room(name)}:slow:${userId}`,
     /** GCRA state of one user in one room: the theoretical arrival time, ms. */
     rateState: (name: string, userId: string) => `${room(name)}:rl:${userId}`,
     /** Pub/sub channel every node subscribes to: events about no single room (global bans). */

@@ -206,6 +206,32 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     });
   });
 
+  it('runs slow mode across nodes: members are told, a second message within the period is refused, moderators are exempt', async () => {
+    const { room, owner, mod, viewer } = await setup();
+    const a = track(await cluster.connectAs(0, viewer));
+    const b = track(await cluster.connectAs(1, viewer)); // the same user on the other node
+    const m = track(await cluster.connectAs(1, mod));
+    for (const s of [a, b, m]) expect((await s.request({ type: 'join', room }, isType('settings'))).slowModeSec).toBe(0);
+    expect((await cluster.api(0, viewer.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 30 })).status).toBe(403);
+    const res = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 30 });
+    expect(res.body).toEqual({ slowModeSec: 30 });
+    for (const s of [a, b, m]) expect(await s.next(isType('settings', { slowModeSec: 30 }))).toEqual({ type: 'settings', room, slowModeSec: 30 });
+
+    const answer = (s: TestClient, n: string) => s.request({ type: 'send', room, text: n, nonce: n }, (f) => (f.type === 'ack' || f.type === 'error') && f.nonce === n);
+    expect(await answer(a, 's1')).toMatchObject({ type: 'ack' });
+    const refused = await answer(b, 's2');
+    expect(refused).toMatchObject({ type: 'error', code: 'slow_mode', room });
+    expect(refused.retryAfterMs).toBeGreaterThan(25_000);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(30_000);
+    for (const n of ['m1', 'm2', 'm3']) expect(await answer(m, n)).toMatchObject({ type: 'ack' });
+
+    expect((await cluster.api(1, mod.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 0 })).status).toBe(200);
+    await a.next(isType('settings', { slowModeSec: 0 }));
+    expect(await answer(b, 's3')).toMatchObject({ type: 'ack' });
+    expect((await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: -1 })).status).toBe(400);
+    expect((await cluster.api(0, owner.token, 'GET', `/api/v1/rooms/${room}/audit?action=settings_set`)).body.entries).toHaveLength(2);
+  });
+
   it('stops frame floods before they reach the backend', async () => {
     const guarded = await new ChatCluster(engine, { MAX_FRAMES_PER_SEC: '5' }).start(1);
     try {

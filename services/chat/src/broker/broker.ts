@@ -29,7 +29,7 @@ export interface Accepted {
 /** A send the checks refused: nothing was stored, no seq was used. */
 export type Refused =
   | { refused: 'banned'; until: number | null; reason: string }
-  | { refused: 'rate_limited'; retryAfterMs: number };
+  | { refused: 'rate_limited' | 'slow_mode'; retryAfterMs: number };
 
 export type SendResult = Accepted | Refused;
 
@@ -45,7 +45,7 @@ export interface RangeQuery {
  * Accepting messages, the room's recent history, and fan-out across chat nodes.
  *
  * Contract:
- * - send is atomic per room: it checks bans and the rate limit (a refusal changes nothing), allocates the room's next seq (contiguous, never reused),
+ * - send is atomic per room: it checks bans, slow mode and the rate limit (a refusal changes nothing), allocates the room's next seq (contiguous, never reused),
  *   appends the message to the recent history (the newest `recentSize` kept), queues it for the
  *   durable log, and publishes it, all or nothing; a (user, nonce) seen within the idempotency
  *   window returns the first send's id and seq and writes nothing;

@@ -8,6 +8,8 @@ export interface Subscriber {
    * still joining and must hold them back.
    */
   deliver(room: string, messages: readonly Message[], frame: Buffer): void;
+  /** A frame about the room that is not a message (its settings changed). */
+  notice(room: string, frame: string): void;
 }
 
 /** The sockets of this node, by room. */
@@ -37,6 +39,10 @@ export class Hub {
     if (!members) return 0;
     for (const member of members) member.deliver(room, messages, frame);
     return members.size;
+  }
+
+  notice(room: string, frame: string) {
+    for (const member of this.rooms.get(room) ?? []) member.notice(room, frame);
   }
 
   size(room: string): number {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import type { BusBan } from '@chatorbit/shared';
-import type { Ban, ModerationStore, RateLimit, RoomRole } from './moderation.ts';
+import type { BusBan, BusSettings, RoomSettings } from '@chatorbit/shared';
+import { defaultSettings, type Ban, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 import { gcra } from './gcra.ts';
 import { CONTROL } from '../broker/memory-control.ts';
 
@@ -11,6 +11,8 @@ export class MemoryModeration {
   readonly owners = new Map<string, string>();
   readonly limits = new Map<string | null, RateLimit>(); // room (null: the default) → limit
   readonly rateState = new Map<string, number>(); // `${room}\n${userId}` → theoretical arrival time
+  readonly settings = new Map<string, RoomSettings>();
+  readonly slowUntil = new Map<string, number>(); // `${room}\n${userId}` → when the user may post again
   readonly configLimit: RateLimit;
 
   constructor(configLimit: RateLimit) {
@@ -39,14 +41,20 @@ export class MemoryModeration {
     if (privileged) return undefined;
     const ban = this.activeBan(null, userId, now) ?? this.activeBan(room, userId, now);
     if (ban) return { refused: 'banned' as const, until: ban.until, reason: ban.reason };
-    const { limit } = this.limitOf(room);
     const role = this.roles.get(room)?.get(userId);
     const asRole = role === 'owner' ? 'moderator' : role;
-    if (limit.messages <= 0 || (asRole && limit.exempt.includes(asRole))) return undefined;
     const key = `${room}\n${userId}`;
-    const result = gcra(this.rateState.get(key), now, limit);
-    if (!result.allowed) return { refused: 'rate_limited' as const, retryAfterMs: result.retryAfterMs };
-    this.rateState.set(key, result.tat);
+    const slow = this.settings.get(room)?.slowModeSec ?? 0;
+    const slowed = slow > 0 && asRole !== 'moderator';
+    const wait = (this.slowUntil.get(key) ?? 0) - now;
+    if (slowed && wait > 0) return { refused: 'slow_mode' as const, retryAfterMs: wait };
+    const { limit } = this.limitOf(room);
+    if (limit.messages > 0 && !(asRole && limit.exempt.includes(asRole))) {
+      const result = gcra(this.rateState.get(key), now, limit);
+      if (!result.allowed) return { refused: 'rate_limited' as const, retryAfterMs: result.retryAfterMs };
+      this.rateState.set(key, result.tat);
+    }
+    if (slowed) this.slowUntil.set(key, now + slow * 1000);
     return undefined;
   }
 }
@@ -109,6 +117,16 @@ export class MemoryModerationStore implements ModerationStore {
     if (existing) return { owner: existing, created: false };
     await this.setRole(room, userId, 'owner');
     return { owner: userId, created: true };
+  }
+
+  async settings(room: string): Promise<RoomSettings> {
+    return { ...defaultSettings, ...this.state.settings.get(room) };
+  }
+
+  async setSettings(room: string, settings: RoomSettings, nodeId: string) {
+    this.state.settings.set(room, { ...settings });
+    const event: BusSettings = { v: 1, type: 'settings', node: nodeId, room, settings: { ...settings } };
+    this.channels.emit(room, event);
   }
 
   async rateLimit(room: string | null) {

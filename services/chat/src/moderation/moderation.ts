@@ -1,4 +1,6 @@
-import type { UserRef } from '@chatorbit/shared';
+import type { RoomSettings, UserRef } from '@chatorbit/shared';
+
+export const defaultSettings: RoomSettings = { slowModeSec: 0 };
 
 export const roomRoles = ['owner', 'moderator', 'vip'] as const;
 export type RoomRole = (typeof roomRoles)[number];
@@ -47,6 +49,9 @@ export interface ModerationStore {
   setRole(room: string, userId: string, role: RoomRole | undefined): Promise<void>;
   /** Makes `userId` the room's owner unless it has one; returns the owner. */
   claimOwnership(room: string, userId: string): Promise<{ owner: string; created: boolean }>;
+  settings(room: string): Promise<RoomSettings>;
+  /** Stores the room's settings and tells every node (a `settings` bus event on the room's channel). */
+  setSettings(room: string, settings: RoomSettings, nodeId: string): Promise<void>;
   /** The limit in force: the room's override, else the default. */
   rateLimit(room: string | null): Promise<{ limit: RateLimit; source: 'room' | 'default' | 'config' }>;
   /** Sets (or with undefined removes) the room's override, or the default with room null. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { BusBan, RedisKeys } from '@chatorbit/shared';
-import { exemptableRoles, roomRoles, type Ban, type ExemptableRole, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+import type { BusBan, BusSettings, RedisKeys, RoomSettings } from '@chatorbit/shared';
+import { defaultSettings, exemptableRoles, roomRoles, type Ban, type ExemptableRole, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 
 const isRole = (value: unknown): value is RoomRole => roomRoles.includes(value as RoomRole);
 
@@ -99,6 +99,20 @@ export class RedisModerationStore implements ModerationStore {
     if (created) await this.redis.hset(this.keys.roomRoles(room), userId, 'owner');
     const owner = created ? userId : ((await this.redis.get(this.keys.roomOwner(room))) ?? userId);
     return { owner, created };
+  }
+
+  async settings(room: string): Promise<RoomSettings> {
+    const slowModeSec = await this.redis.hget(this.keys.roomSettings(room), 'slowModeSec');
+    return { ...defaultSettings, ...(slowModeSec === null ? {} : { slowModeSec: Number(slowModeSec) }) };
+  }
+
+  async setSettings(room: string, settings: RoomSettings, nodeId: string) {
+    const event: BusSettings = { v: 1, type: 'settings', node: nodeId, room, settings };
+    await this.redis
+      .multi()
+      .hset(this.keys.roomSettings(room), { slowModeSec: settings.slowModeSec })
+      .publish(this.keys.roomChannel(room), JSON.stringify(event))
+      .exec();
   }
 
   async rateLimit(room: string | null) {

@@ -1,4 +1,4 @@
-import { AppError, notFound, type Principal, type UserStore } from '@chatorbit/shared';
+import { AppError, notFound, type Principal, type RoomSettings, type UserStore } from '@chatorbit/shared';
 import type { AuditEntry, AuditLog, AuditQuery } from './audit-log.ts';
 import type { Ban, ModerationStore, RateLimit, RoomRole } from './moderation.ts';
 
@@ -101,6 +101,17 @@ export class ModerationService {
     if (role !== undefined && !(await this.users.findById(userId))) throw notFound('user');
     await this.store.setRole(room, userId, role);
     await this.record(actor, role === undefined ? 'role_revoke' : 'role_grant', room, userId, { details: { role: touched } });
+  }
+
+  settings(room: string) {
+    return this.store.settings(room);
+  }
+
+  /** Changes a room's settings (its owner and moderators); every member is told at once. */
+  async setSettings(actor: Principal, room: string, settings: RoomSettings) {
+    await this.requireModerator(actor, room);
+    await this.store.setSettings(room, settings, this.nodeId);
+    await this.record(actor, 'settings_set', room, null, { details: { ...settings } });
   }
 
   rateLimit(room: string | null) {

@@ -82,6 +82,11 @@ export class Connection implements Subscriber, Session {
     }
   }
 
+  notice(room: string, frame: string) {
+    const state = this.rooms.get(room);
+    if (state && !state.held && this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
+  }
+
   /** Pings the peer; terminates the socket if the previous ping went unanswered. */
   heartbeat() {
     if (!this.alive) {
@@ -189,7 +194,9 @@ export class Connection implements Subscriber, Session {
       this.rooms.delete(room);
       throw err;
     }
-    this.send({ type: 'joined', room, ...joined });
+    const { settings, ...state } = joined;
+    this.send({ type: 'joined', room, ...state });
+    this.send({ type: 'settings', room, ...settings });
     roomState.held = undefined;
     roomState.floor = joined.seq;
     for (const message of held) if (message.seq > joined.seq) this.send({ type: 'message', ...message });
@@ -216,6 +223,8 @@ export class Connection implements Subscriber, Session {
     if (refusal.refused === 'banned') {
       const until = refusal.until === null ? 'for good' : `until ${new Date(refusal.until).toISOString()}`;
       this.fail('banned', `you are banned from this room ${until}: ${refusal.reason}`, { ...context, until: refusal.until });
+    } else if (refusal.refused === 'slow_mode') {
+      this.fail('slow_mode', `slow mode: you may post again in ${refusal.retryAfterMs} ms`, { ...context, retryAfterMs: refusal.retryAfterMs });
     } else {
       this.fail('rate_limited', `too many messages; retry in ${refusal.retryAfterMs} ms`, { ...context, retryAfterMs: refusal.retryAfterMs });
     }

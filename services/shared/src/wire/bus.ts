@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Message } from './frames.ts';
+import { Message, RoomSettings } from './frames.ts';
 
 /**
  * Events between chat nodes over the broker. Versioned and validated on receipt: a node running a
@@ -22,7 +22,16 @@ export const BusBan = Type.Object({
   until: Type.Union([Type.Integer(), Type.Null()]),
   reason: Type.String(),
 });
-export const BusEvent = Type.Union([BusMessage, BusBan]);
+/** A room's settings changed: nodes tell the room's local members. */
+export const BusSettings = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('settings'),
+  node: Type.String(),
+  room: Type.String(),
+  settings: RoomSettings,
+});
+export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings]);
+export type BusSettings = Static<typeof BusSettings>;
 export type BusBan = Static<typeof BusBan>;
 export type BusEvent = Static<typeof BusEvent>;
 

@@ -13,6 +13,7 @@ export const wsErrorCodes = [
   'unavailable', // a backend (Redis, MongoDB) failed; nothing was stored, retry with the same nonce
   'banned', // the user is banned from the room (or everywhere); `until` says when it ends (null: never)
   'rate_limited', // too many messages (or frames); `retryAfterMs` says when the next one is accepted
+  'slow_mode', // the room is in slow mode; `retryAfterMs` says when this user may post again
 ] as const;
 export type WsErrorCode = (typeof wsErrorCodes)[number];
 

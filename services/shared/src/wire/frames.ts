@@ -100,7 +100,14 @@ export const BannedFrame = Type.Object(
   { description: 'This user was banned or timed out: the socket has left the room.' },
 );
 export const PongFrame = Type.Object({ type: Type.Literal('pong') });
-export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame]);
+export const RoomSettings = Type.Object({
+  slowModeSec: Type.Integer({ minimum: 0, maximum: 86_400, description: 'Slow mode: one message per this many seconds per user (moderators exempt); 0 = off.' }),
+});
+export type RoomSettings = Static<typeof RoomSettings>;
+export const SettingsFrame = Type.Intersect([Type.Object({ type: Type.Literal('settings'), room: Type.String() }), RoomSettings], {
+  description: "The room's settings changed (also sent after `joined`).",
+});
+export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame, SettingsFrame]);
 export type JoinedFrame = Static<typeof JoinedFrame>;
 export type MessageFrame = Static<typeof MessageFrame>;
 export type BatchFrame = Static<typeof BatchFrame>;

@@ -8,6 +8,7 @@
 -- KEYS[6] the user's ban from the room  KEYS[7] the user's global ban
 -- KEYS[8] the room's rate limit (hash)  KEYS[9] the default rate limit (hash)
 -- KEYS[10] the room's roles (hash)      KEYS[11] the user's rate-limit state in the room
+-- KEYS[12] the room's settings (hash)   KEYS[13] the user's slow-mode wait in the room
 -- ARGV[1] message id                    ARGV[2] the message JSON after its seq: `,"id":…}`
 -- ARGV[3] the bus envelope up to the message: `{"v":1,…,"message":`
 -- ARGV[4] recent-history bound (entries) ARGV[5] idempotency window (seconds)
@@ -16,7 +17,8 @@
 --
 -- Returns {seq, id, duplicate}: duplicate = 1 when this (user, nonce) was accepted before
 -- within the window; then nothing is written and the first send's id and seq come back.
--- A refused message returns {0, 'banned', <ban JSON>} or {0, 'rate_limited', <retry after ms>}.
+-- A refused message returns {0, 'banned', <ban JSON>}, {0, 'slow_mode', <retry after ms>} or
+-- {0, 'rate_limited', <retry after ms>}.
 
 local prior = redis.call('GET', KEYS[5])
 if prior then
@@ -32,6 +34,21 @@ if ARGV[7] ~= '1' then
     return { 0, 'banned', ban }
   end
 
+  local role = redis.call('HGET', KEYS[10], ARGV[6])
+  if role == 'owner' then
+    role = 'moderator'
+  end
+
+  -- Slow mode: one message per slowModeSec per user; moderators are exempt.
+  local slow = tonumber(redis.call('HGET', KEYS[12], 'slowModeSec') or '0')
+  local slowed = slow > 0 and role ~= 'moderator'
+  if slowed then
+    local wait = redis.call('PTTL', KEYS[13])
+    if wait > 0 then
+      return { 0, 'slow_mode', wait }
+    end
+  end
+
   local limit = redis.call('HMGET', KEYS[8], 'messages', 'perSec', 'exempt')
   if not limit[1] then
     limit = redis.call('HMGET', KEYS[9], 'messages', 'perSec', 'exempt')
@@ -39,10 +56,6 @@ if ARGV[7] ~= '1' then
   local messages = tonumber(limit[1] or ARGV[8])
   local perSec = tonumber(limit[2] or ARGV[9])
   local exempt = ',' .. (limit[1] and (limit[3] or '') or ARGV[10]) .. ','
-  local role = redis.call('HGET', KEYS[10], ARGV[6])
-  if role == 'owner' then
-    role = 'moderator'
-  end
   local isExempt = role and string.find(exempt, ',' .. role .. ',', 1, true)
   if messages > 0 and not isExempt then
     -- GCRA: `messages` per `perSec`, a burst of `messages` at most. The state is the theoretical
@@ -60,6 +73,9 @@ if ARGV[7] ~= '1' then
       return { 0, 'rate_limited', math.ceil(allowAt - now) }
     end
     redis.call('SET', KEYS[11], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now))
+  end
+  if slowed then
+    redis.call('SET', KEYS[13], '1', 'PX', slow * 1000)
   end
 end
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { RoomName, unauthorized, type Principal } from '@chatorbit/shared';
+import { RoomName, RoomSettings, unauthorized, type Principal } from '@chatorbit/shared';
 import type { FastifyRequest } from 'fastify';
 import type { ModerationService } from '../../moderation/service.ts';
 import type { Ban, RateLimit } from '../../moderation/moderation.ts';
@@ -88,6 +88,18 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
   }, async (request, reply) => {
     await moderation.setRole(principalOf(request), request.params.room, request.params.userId, undefined);
     return reply.status(204).send(null);
+  });
+
+  // Settings
+  app.get('/api/v1/rooms/:room/settings', {
+    schema: { tags, summary: "A room's settings", params: RoomParams, response: { 200: RoomSettings, ...errors } },
+  }, async (request) => moderation.settings(request.params.room));
+
+  app.put('/api/v1/rooms/:room/settings', {
+    schema: { tags, summary: "Change a room's settings (its owner and moderators)", description: 'Every member on every node gets `{"type":"settings",…}` at once; slow mode applies to the next message.', params: RoomParams, body: Type.Object(RoomSettings.properties, { additionalProperties: false, examples: [{ slowModeSec: 10 }] }), response: { 200: RoomSettings, ...errors } },
+  }, async (request) => {
+    await moderation.setSettings(principalOf(request), request.params.room, request.body);
+    return moderation.settings(request.params.room);
   });
 
   // Rate limits
