@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { BusEvent, Message, Principal, RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import type { ModerationStore } from './moderation/moderation.ts';
+import { compileFilter, type TermFilter } from './moderation/term-filter.ts';
 import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
 import { Fanout } from './hub/fanout.ts';
@@ -60,6 +61,9 @@ export class ChatNode {
   private readonly broker: Broker;
   readonly moderation: ModerationStore;
   private readonly metrics: ChatMetrics;
+  /** Blocked-term filters of the rooms with local members, and of every room; kept current by settings events. */
+  private readonly filters = new Map<string, Promise<TermFilter>>();
+  private globalFilter: Promise<TermFilter> | undefined;
   /** Local sockets by user id: how a ban finds them. */
   private readonly sessions = new Map<string, Set<Session>>();
   private readonly opts: ChatNodeOptions;
@@ -104,6 +108,7 @@ export class ChatNode {
     try {
       await this.subscriptions.get(room);
       const [seq, settings] = await Promise.all([this.broker.lastSeq(room), this.moderation.settings(room)]);
+      this.filters.set(room, Promise.resolve(compileFilter(settings)));
       if (since !== undefined && since <= seq && seq - since <= this.opts.resumeMaxMessages) {
         const missed = seq - since;
         const history = missed === 0 ? [] : await this.history.range(room, { after: since, before: seq + 1, limit: missed, order: 'asc' });
@@ -123,6 +128,7 @@ export class ChatNode {
     const subscribing = this.subscriptions.get(room);
     this.subscriptions.delete(room);
     this.fanout.drop(room);
+    this.filters.delete(room);
     await subscribing?.catch(() => {});
     // A member may have joined while the subscription settled: it holds a new subscription.
     if (!this.subscriptions.has(room)) await this.broker.unsubscribe(room);
@@ -146,6 +152,22 @@ export class ChatNode {
     return result;
   }
 
+  /** The blocked term (of the room, or of every room) the text contains, if any. */
+  async blockedTerm(room: string, text: string): Promise<string | undefined> {
+    this.globalFilter ??= this.moderation.globalSettings().then(compileFilter);
+    let filter = this.filters.get(room);
+    if (!filter) this.filters.set(room, (filter = this.moderation.settings(room).then(compileFilter)));
+    try {
+      const [global, local] = await Promise.all([this.globalFilter, filter]);
+      return global.match(text) ?? local.match(text);
+    } catch (err) {
+      // Not cached when Redis failed: the next send asks again.
+      this.globalFilter = undefined;
+      this.filters.delete(room);
+      throw err;
+    }
+  }
+
   register(session: Session) {
     let sessions = this.sessions.get(session.principal.userId);
     if (!sessions) this.sessions.set(session.principal.userId, (sessions = new Set()));
@@ -166,8 +188,14 @@ export class ChatNode {
   }
 
   private deliver(room: string | null, event: BusEvent) {
+    if (event.type === 'global_settings') {
+      this.globalFilter = Promise.resolve(compileFilter(event.settings));
+      return;
+    }
     if (event.type === 'settings') {
-      if (event.room === room) this.hub.notice(room, JSON.stringify({ type: 'settings', room, ...event.settings }));
+      if (event.room !== room) return;
+      if (this.filters.has(room)) this.filters.set(room, Promise.resolve(compileFilter(event.settings)));
+      this.hub.notice(room, JSON.stringify({ type: 'settings', room, ...event.settings }));
       return;
     }
     if (event.type === 'ban') {

@@ -20,6 +20,7 @@ export async function buildGatewayApp(config: GatewayConfig): Promise<FastifyIns
     { prefix: '/api/v1/bans', service: 'chat', upstream: upstreams.chat },
     { prefix: '/api/v1/ratelimit', service: 'chat', upstream: upstreams.chat },
     { prefix: '/api/v1/audit', service: 'chat', upstream: upstreams.chat },
+    { prefix: '/api/v1/settings', service: 'chat', upstream: upstreams.chat },
   ];
   const wsRoutes: WsRoute[] = [
     { path: '/ws', service: 'chat', upstream: upstreams.chat },

@@ -36,7 +36,9 @@ export function redisKeys(prefix = 'orbit') {
     roomRateLimit: (name: string) => `${room(name)}:ratelimit`,
     /** Hash {messages, perSec, exempt}: the default rate limit, overriding the configured one. */
     defaultRateLimit: `${prefix}:ratelimit`,
-    /** Hash of the room's settings: {slowModeSec}. */
+    /** Hash of the settings of every room: {blockedTerms, blockedPatterns} (JSON arrays). */
+    globalSettings: `${prefix}:settings`,
+    /** Hash of the room's settings: {slowModeSec, blockedTerms, blockedPatterns}. */
     roomSettings: (name: string) => `${room(name)}:settings`,
     /** Set while a user must wait before the next message in slow mode; expires by itself. */
     slowMode: (name: string, userId: string) => `${room(name)}:slow:${userId}`,

@@ -214,8 +214,10 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     for (const s of [a, b, m]) expect((await s.request({ type: 'join', room }, isType('settings'))).slowModeSec).toBe(0);
     expect((await cluster.api(0, viewer.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 30 })).status).toBe(403);
     const res = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 30 });
-    expect(res.body).toEqual({ slowModeSec: 30 });
-    for (const s of [a, b, m]) expect(await s.next(isType('settings', { slowModeSec: 30 }))).toEqual({ type: 'settings', room, slowModeSec: 30 });
+    expect(res.body).toEqual({ slowModeSec: 30, blockedTerms: [], blockedPatterns: [] });
+    for (const s of [a, b, m]) {
+      expect(await s.next(isType('settings', { slowModeSec: 30 }))).toEqual({ type: 'settings', room, slowModeSec: 30, blockedTerms: [], blockedPatterns: [] });
+    }
 
     const answer = (s: TestClient, n: string) => s.request({ type: 'send', room, text: n, nonce: n }, (f) => (f.type === 'ack' || f.type === 'error') && f.nonce === n);
     expect(await answer(a, 's1')).toMatchObject({ type: 'ack' });
@@ -230,6 +232,43 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     expect(await answer(b, 's3')).toMatchObject({ type: 'ack' });
     expect((await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: -1 })).status).toBe(400);
     expect((await cluster.api(0, owner.token, 'GET', `/api/v1/rooms/${room}/audit?action=settings_set`)).body.entries).toHaveLength(2);
+  });
+
+  it('refuses blocked terms, per room and everywhere, on every node; rejects patterns that could backtrack catastrophically', async () => {
+    const { room, owner, viewer } = await setup();
+    const a = track(await cluster.connectAs(0, viewer));
+    const b = track(await cluster.connectAs(1, viewer));
+    for (const s of [a, b]) await s.request({ type: 'join', room }, isType('joined'));
+    const set = await cluster.api(1, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { blockedTerms: ['Spoiler', 'free money'], blockedPatterns: ['bit\\.ly/\\w+'] });
+    expect(set.body).toMatchObject({ slowModeSec: 0, blockedTerms: ['Spoiler', 'free money'] });
+    await a.next(isType('settings'));
+    await b.next(isType('settings'));
+    const answer = (s: TestClient, text: string, n: string) => s.request({ type: 'send', room, text, nonce: n }, (f) => (f.type === 'ack' || f.type === 'error') && f.nonce === n);
+    expect(await answer(a, 'no SPOILER please', 't1')).toMatchObject({ type: 'error', code: 'blocked_term', room });
+    expect(await answer(b, 'get FREE   money', 't2')).toMatchObject({ type: 'ack' }); // a phrase matches as written
+    expect(await answer(b, 'get free money now', 't3')).toMatchObject({ code: 'blocked_term' });
+    expect(await answer(a, 'see bit.ly/abc', 't4')).toMatchObject({ code: 'blocked_term' });
+    expect(await answer(a, 'spoilers are fine', 't5')).toMatchObject({ type: 'ack' }); // whole words only
+
+    for (const bad of ['(a+)+$', '([a-z]*)*x', '[']) {
+      const res = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { blockedPatterns: [bad] });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.code).toBe('invalid_body');
+    }
+
+    expect((await cluster.api(0, owner.token, 'PUT', '/api/v1/settings', { blockedTerms: ['raid'] })).status).toBe(403);
+    expect((await cluster.api(0, admin.token, 'PUT', '/api/v1/settings', { blockedTerms: ['raid'] })).body).toEqual({ blockedTerms: ['raid'], blockedPatterns: [] });
+    try {
+      const other = freshRoom();
+      for (const s of [a, b]) await s.request({ type: 'join', room: other }, isType('joined'));
+      await waitFor(async () => (await answer(b, 'RAID now', `g${Date.now()}`)).code === 'blocked_term', { message: 'the global term on the other node' });
+      expect(await a.request({ type: 'send', room: other, text: 'raid!', nonce: 'g2' }, (f) => f.nonce === 'g2')).toMatchObject({ code: 'blocked_term' });
+      const adminSocket = track(await cluster.connectAs(0, admin));
+      await adminSocket.request({ type: 'join', room: other }, isType('joined'));
+      expect(await adminSocket.request({ type: 'send', room: other, text: 'raid', nonce: 'adm' }, (f) => f.nonce === 'adm')).toMatchObject({ type: 'ack' });
+    } finally {
+      await cluster.api(0, admin.token, 'PUT', '/api/v1/settings', { blockedTerms: [] });
+    }
   });
 
   it('stops frame floods before they reach the backend', async () => {

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { BusBan, BusSettings, RoomSettings } from '@chatorbit/shared';
+import type { BlockedTerms, BusBan, BusGlobalSettings, BusSettings, RoomSettings } from '@chatorbit/shared';
 import { defaultSettings, type Ban, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 import { gcra } from './gcra.ts';
 import { CONTROL } from '../broker/memory-control.ts';
@@ -12,6 +12,7 @@ export class MemoryModeration {
   readonly limits = new Map<string | null, RateLimit>(); // room (null: the default) → limit
   readonly rateState = new Map<string, number>(); // `${room}\n${userId}` → theoretical arrival time
   readonly settings = new Map<string, RoomSettings>();
+  globalTerms: BlockedTerms = { blockedTerms: [], blockedPatterns: [] };
   readonly slowUntil = new Map<string, number>(); // `${room}\n${userId}` → when the user may post again
   readonly configLimit: RateLimit;
 
@@ -120,13 +121,23 @@ export class MemoryModerationStore implements ModerationStore {
   }
 
   async settings(room: string): Promise<RoomSettings> {
-    return { ...defaultSettings, ...this.state.settings.get(room) };
+    return structuredClone({ ...defaultSettings, ...this.state.settings.get(room) });
   }
 
   async setSettings(room: string, settings: RoomSettings, nodeId: string) {
-    this.state.settings.set(room, { ...settings });
-    const event: BusSettings = { v: 1, type: 'settings', node: nodeId, room, settings: { ...settings } };
+    this.state.settings.set(room, structuredClone(settings));
+    const event: BusSettings = { v: 1, type: 'settings', node: nodeId, room, settings: structuredClone(settings) };
     this.channels.emit(room, event);
+  }
+
+  async globalSettings() {
+    return structuredClone(this.state.globalTerms);
+  }
+
+  async setGlobalSettings(settings: BlockedTerms, nodeId: string) {
+    this.state.globalTerms = structuredClone(settings);
+    const event: BusGlobalSettings = { v: 1, type: 'global_settings', node: nodeId, settings: structuredClone(settings) };
+    this.channels.emit(CONTROL, event);
   }
 
   async rateLimit(room: string | null) {

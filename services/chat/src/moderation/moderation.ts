@@ -1,6 +1,6 @@
-import type { RoomSettings, UserRef } from '@chatorbit/shared';
+import type { BlockedTerms, RoomSettings, UserRef } from '@chatorbit/shared';
 
-export const defaultSettings: RoomSettings = { slowModeSec: 0 };
+export const defaultSettings: RoomSettings = { slowModeSec: 0, blockedTerms: [], blockedPatterns: [] };
 
 export const roomRoles = ['owner', 'moderator', 'vip'] as const;
 export type RoomRole = (typeof roomRoles)[number];
@@ -52,6 +52,10 @@ export interface ModerationStore {
   settings(room: string): Promise<RoomSettings>;
   /** Stores the room's settings and tells every node (a `settings` bus event on the room's channel). */
   setSettings(room: string, settings: RoomSettings, nodeId: string): Promise<void>;
+  /** The blocked terms of every room. */
+  globalSettings(): Promise<BlockedTerms>;
+  /** Stores them and tells every node (a `global_settings` event on the control channel). */
+  setGlobalSettings(settings: BlockedTerms, nodeId: string): Promise<void>;
   /** The limit in force: the room's override, else the default. */
   rateLimit(room: string | null): Promise<{ limit: RateLimit; source: 'room' | 'default' | 'config' }>;
   /** Sets (or with undefined removes) the room's override, or the default with room null. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BusBan, BusSettings, RedisKeys, RoomSettings } from '@chatorbit/shared';
+import type { BlockedTerms, BusBan, BusGlobalSettings, BusSettings, RedisKeys, RoomSettings } from '@chatorbit/shared';
 import { defaultSettings, exemptableRoles, roomRoles, type Ban, type ExemptableRole, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 
 const isRole = (value: unknown): value is RoomRole => roomRoles.includes(value as RoomRole);
@@ -102,16 +102,36 @@ export class RedisModerationStore implements ModerationStore {
   }
 
   async settings(room: string): Promise<RoomSettings> {
-    const slowModeSec = await this.redis.hget(this.keys.roomSettings(room), 'slowModeSec');
-    return { ...defaultSettings, ...(slowModeSec === null ? {} : { slowModeSec: Number(slowModeSec) }) };
+    const hash = await this.redis.hgetall(this.keys.roomSettings(room));
+    return {
+      slowModeSec: hash.slowModeSec === undefined ? defaultSettings.slowModeSec : Number(hash.slowModeSec),
+      ...termsOf(hash),
+    };
   }
 
   async setSettings(room: string, settings: RoomSettings, nodeId: string) {
     const event: BusSettings = { v: 1, type: 'settings', node: nodeId, room, settings };
     await this.redis
       .multi()
-      .hset(this.keys.roomSettings(room), { slowModeSec: settings.slowModeSec })
+      .hset(this.keys.roomSettings(room), {
+        slowModeSec: settings.slowModeSec,
+        blockedTerms: JSON.stringify(settings.blockedTerms),
+        blockedPatterns: JSON.stringify(settings.blockedPatterns),
+      })
       .publish(this.keys.roomChannel(room), JSON.stringify(event))
+      .exec();
+  }
+
+  async globalSettings(): Promise<BlockedTerms> {
+    return termsOf(await this.redis.hgetall(this.keys.globalSettings));
+  }
+
+  async setGlobalSettings(settings: BlockedTerms, nodeId: string) {
+    const event: BusGlobalSettings = { v: 1, type: 'global_settings', node: nodeId, settings };
+    await this.redis
+      .multi()
+      .hset(this.keys.globalSettings, { blockedTerms: JSON.stringify(settings.blockedTerms), blockedPatterns: JSON.stringify(settings.blockedPatterns) })
+      .publish(this.keys.controlChannel, JSON.stringify(event))
       .exec();
   }
 
@@ -133,6 +153,14 @@ export class RedisModerationStore implements ModerationStore {
     }
     await this.redis.multi().del(key).hset(key, { messages: limit.messages, perSec: limit.perSec, exempt: encodeExempt(limit.exempt) }).exec();
   }
+}
+
+function termsOf(hash: Record<string, string>): BlockedTerms {
+  const list = (json: string | undefined) => {
+    const value: unknown = json === undefined ? [] : JSON.parse(json);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  };
+  return { blockedTerms: list(hash.blockedTerms), blockedPatterns: list(hash.blockedPatterns) };
 }
 
 function toLimit(hash: Record<string, string>): RateLimit {

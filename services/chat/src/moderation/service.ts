@@ -1,4 +1,5 @@
-import { AppError, notFound, type Principal, type RoomSettings, type UserStore } from '@chatorbit/shared';
+import { AppError, notFound, type BlockedTerms, type Principal, type RoomSettings, type UserStore } from '@chatorbit/shared';
+import { patternProblem } from './term-filter.ts';
 import type { AuditEntry, AuditLog, AuditQuery } from './audit-log.ts';
 import type { Ban, ModerationStore, RateLimit, RoomRole } from './moderation.ts';
 
@@ -12,6 +13,13 @@ const rank = (authority: Authority) =>
 
 const isAdmin = (p: Principal) => p.roles.includes('admin');
 const actorOf = (p: Principal) => ({ id: p.userId, name: p.name });
+
+function checkPatterns(patterns: readonly string[] | undefined) {
+  for (const pattern of patterns ?? []) {
+    const problem = patternProblem(pattern);
+    if (problem) throw new AppError(400, 'invalid_body', `blockedPatterns: ${problem}`);
+  }
+}
 
 export interface BanRequest {
   userId: string;
@@ -107,11 +115,28 @@ export class ModerationService {
     return this.store.settings(room);
   }
 
-  /** Changes a room's settings (its owner and moderators); every member is told at once. */
-  async setSettings(actor: Principal, room: string, settings: RoomSettings) {
+  /** Changes some of a room's settings (its owner and moderators); every member is told at once. */
+  async setSettings(actor: Principal, room: string, change: Partial<RoomSettings>) {
     await this.requireModerator(actor, room);
+    checkPatterns(change.blockedPatterns);
+    const settings = { ...(await this.store.settings(room)), ...change };
     await this.store.setSettings(room, settings, this.nodeId);
-    await this.record(actor, 'settings_set', room, null, { details: { ...settings } });
+    await this.record(actor, 'settings_set', room, null, { details: { ...change } });
+    return settings;
+  }
+
+  globalSettings() {
+    return this.store.globalSettings();
+  }
+
+  /** Changes the blocked terms of every room (admins). */
+  async setGlobalSettings(actor: Principal, change: Partial<BlockedTerms>) {
+    await this.requireModerator(actor, null);
+    checkPatterns(change.blockedPatterns);
+    const settings = { ...(await this.store.globalSettings()), ...change };
+    await this.store.setGlobalSettings(settings, this.nodeId);
+    await this.record(actor, 'settings_set', null, null, { details: { ...change } });
+    return settings;
   }
 
   rateLimit(room: string | null) {

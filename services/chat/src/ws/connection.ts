@@ -171,6 +171,10 @@ export class Connection implements Subscriber, Session {
         if (!this.rooms.has(room)) return this.fail('not_joined', `join ${room} before sending to it`, { room, nonce });
         const problem = checkText(frame.text, this.limits.maxTextLength);
         if (problem) return this.fail('invalid_text', problem, { room, nonce });
+        if (!this.principal.roles.includes('admin')) {
+          const term = await this.node.blockedTerm(room, frame.text);
+          if (term !== undefined) return this.fail('blocked_term', `the message contains a blocked term (${term})`, { room, nonce });
+        }
         const result = await this.node.send(room, this.principal, frame.text, nonce);
         if (result.refused) return this.refuse(result, frame);
         return this.send({ type: 'ack', nonce, id: result.id, seq: result.seq });

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Message, RoomSettings } from './frames.ts';
+import { BlockedTerms, Message, RoomSettings } from './frames.ts';
 
 /**
  * Events between chat nodes over the broker. Versioned and validated on receipt: a node running a
@@ -30,8 +30,16 @@ export const BusSettings = Type.Object({
   room: Type.String(),
   settings: RoomSettings,
 });
-export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings]);
+/** The global blocked terms changed (control channel). */
+export const BusGlobalSettings = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('global_settings'),
+  node: Type.String(),
+  settings: BlockedTerms,
+});
+export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings, BusGlobalSettings]);
 export type BusSettings = Static<typeof BusSettings>;
+export type BusGlobalSettings = Static<typeof BusGlobalSettings>;
 export type BusBan = Static<typeof BusBan>;
 export type BusEvent = Static<typeof BusEvent>;
 

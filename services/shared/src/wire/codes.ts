@@ -14,6 +14,7 @@ export const wsErrorCodes = [
   'banned', // the user is banned from the room (or everywhere); `until` says when it ends (null: never)
   'rate_limited', // too many messages (or frames); `retryAfterMs` says when the next one is accepted
   'slow_mode', // the room is in slow mode; `retryAfterMs` says when this user may post again
+  'blocked_term', // the text contains a term blocked in this room or everywhere
 ] as const;
 export type WsErrorCode = (typeof wsErrorCodes)[number];
 

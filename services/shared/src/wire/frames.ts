@@ -100,8 +100,20 @@ export const BannedFrame = Type.Object(
   { description: 'This user was banned or timed out: the socket has left the room.' },
 );
 export const PongFrame = Type.Object({ type: Type.Literal('pong') });
+export const BlockedTerms = Type.Object({
+  blockedTerms: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    maxItems: 500,
+    description: 'Words or phrases refused in messages, whole words, ignoring case.',
+  }),
+  blockedPatterns: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+    maxItems: 100,
+    description: 'Regular expressions (JavaScript syntax, case-insensitive) refused in messages; patterns that could backtrack catastrophically are rejected.',
+  }),
+});
+export type BlockedTerms = Static<typeof BlockedTerms>;
 export const RoomSettings = Type.Object({
   slowModeSec: Type.Integer({ minimum: 0, maximum: 86_400, description: 'Slow mode: one message per this many seconds per user (moderators exempt); 0 = off.' }),
+  ...BlockedTerms.properties,
 });
 export type RoomSettings = Static<typeof RoomSettings>;
 export const SettingsFrame = Type.Intersect([Type.Object({ type: Type.Literal('settings'), room: Type.String() }), RoomSettings], {

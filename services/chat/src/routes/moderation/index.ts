@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { RoomName, RoomSettings, unauthorized, type Principal } from '@chatorbit/shared';
+import { BlockedTerms, RoomName, RoomSettings, unauthorized, type Principal } from '@chatorbit/shared';
 import type { FastifyRequest } from 'fastify';
 import type { ModerationService } from '../../moderation/service.ts';
 import type { Ban, RateLimit } from '../../moderation/moderation.ts';
@@ -96,11 +96,16 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
   }, async (request) => moderation.settings(request.params.room));
 
   app.put('/api/v1/rooms/:room/settings', {
-    schema: { tags, summary: "Change a room's settings (its owner and moderators)", description: 'Every member on every node gets `{"type":"settings",…}` at once; slow mode applies to the next message.', params: RoomParams, body: Type.Object(RoomSettings.properties, { additionalProperties: false, examples: [{ slowModeSec: 10 }] }), response: { 200: RoomSettings, ...errors } },
-  }, async (request) => {
-    await moderation.setSettings(principalOf(request), request.params.room, request.body);
-    return moderation.settings(request.params.room);
-  });
+    schema: { tags, summary: "Change a room's settings (its owner and moderators)", description: 'The fields given replace those settings; the others stay. Every member on every node gets `{"type":"settings",…}` at once; slow mode and blocked terms apply to the next message. A pattern that could backtrack catastrophically is refused with 400.', params: RoomParams, body: Type.Partial(RoomSettings, { additionalProperties: false, examples: [{ slowModeSec: 10 }, { blockedTerms: ['spoiler'], blockedPatterns: ['bit\\.ly/\\w+'] }] }), response: { 200: RoomSettings, ...errors } },
+  }, async (request) => moderation.setSettings(principalOf(request), request.params.room, request.body));
+
+  app.get('/api/v1/settings', {
+    schema: { tags, summary: 'The blocked terms of every room', response: { 200: BlockedTerms, ...errors } },
+  }, async () => moderation.globalSettings());
+
+  app.put('/api/v1/settings', {
+    schema: { tags, summary: 'Change the blocked terms of every room (admins)', body: Type.Partial(BlockedTerms, { additionalProperties: false, examples: [{ blockedTerms: ['slur'] }] }), response: { 200: BlockedTerms, ...errors } },
+  }, async (request) => moderation.setGlobalSettings(principalOf(request), request.body));
 
   // Rate limits
   app.get('/api/v1/rooms/:room/ratelimit', {
