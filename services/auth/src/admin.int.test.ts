@@ -102,25 +102,32 @@ describe.each(userStoreCases)('admin bootstrap and roles with the %s user store'
       expect((await login(username, 'a changed admin secret')).status).toBe(401);
     });
 
-    it('promotes an existing user (in any letter case) without changing its password', async () => {
+    it('promotes an existing user (in any letter case) whose password is ADMIN_PASSWORD', async () => {
       const username = unique('Carol');
-      const id = await signup(username, 'carol-own-password');
+      const id = await signup(username, 'carol-shared-secret');
       const before = await users.findById(id);
       expect(before?.roles).toEqual([]);
 
       const log = recordingLog();
-      const promoted = await ensureAdmin(users, hasher, adminConfig(username.toUpperCase(), 'the config admin secret'), log);
+      const promoted = await ensureAdmin(users, hasher, adminConfig(username.toUpperCase(), 'carol-shared-secret'), log);
       expect(promoted).toEqual({ ...before, roles: ['admin'] });
       expect(await users.findById(id)).toEqual(promoted);
-      expect(log.lines).toEqual([{ level: 'warn', fields: { userId: id, username }, msg: expect.stringMatching(/ADMIN_PASSWORD was not applied/) }]);
+      expect(log.lines).toEqual([{ level: 'warn', fields: { userId: id, username }, msg: expect.stringMatching(/admin role/) }]);
+      expect((await login(username, 'carol-shared-secret')).principal).toEqual({ userId: id, name: username, roles: ['admin'] });
+    });
 
-      expect((await login(username, 'carol-own-password')).principal).toEqual({ userId: id, name: username, roles: ['admin'] });
-      expect((await login(username, 'the config admin secret')).status).toBe(401);
+    it('refuses, naming ADMIN_USERNAME, to promote an existing user whose password is not ADMIN_PASSWORD', async () => {
+      const username = unique('squatter');
+      const id = await signup(username, 'squatter-own-password');
+      const attempt = ensureAdmin(users, hasher, adminConfig(username, 'the config admin secret'), recordingLog());
+      await expect(attempt).rejects.toThrow(ConfigError);
+      await expect(attempt).rejects.toMatchObject({ variable: 'ADMIN_USERNAME' });
+      expect((await users.findById(id))?.roles).toEqual([]);
     });
 
     it('keeps the roles an existing account already has', async () => {
       const username = unique('dora');
-      const id = await signup(username, 'dora-own-password');
+      const id = await signup(username, `${username}-admin-secret`);
       await users.setRoles(id, ['from-a-newer-version']);
       const promoted = await ensureAdmin(users, hasher, adminConfig(username), recordingLog());
       expect(promoted?.roles).toEqual(['from-a-newer-version', 'admin']);
@@ -137,14 +144,14 @@ describe.each(userStoreCases)('admin bootstrap and roles with the %s user store'
 
     it('lets concurrent starts promote one existing user', async () => {
       const username = unique('erin');
-      const id = await signup(username, 'erin-own-password');
+      const id = await signup(username, `${username}-admin-secret`);
       const results = await Promise.all([1, 2].map(() => ensureAdmin(users, hasher, adminConfig(username), recordingLog())));
       expect(results.map((r) => [r?.id, r?.roles])).toEqual([[id, ['admin']], [id, ['admin']]]);
     });
 
     it('takes a duplicate on create as another replica having created the admin: re-reads and sets the role', async () => {
       const username = unique('late');
-      const id = await signup(username, 'late-own-password');
+      const id = await signup(username, `${username}-admin-secret`);
       // This replica's read misses the account that "another replica" inserts just after it.
       let misses = 1;
       const racing: UserStore = Object.assign(Object.create(users) as UserStore, {
@@ -232,7 +239,7 @@ describe.each(userStoreCases)('admin bootstrap and roles with the %s user store'
     it.runIf(kind === 'mongo')('reads documents written before roles existed as roles []', async () => {
       const _id = new ObjectId();
       const username = unique('Legacy');
-      const passwordHash = await hasher.hash('legacy-own-password');
+      const passwordHash = await hasher.hash(`${username}-admin-secret`);
       await store.db!.collection('users').insertOne({
         _id,
         username,
@@ -244,7 +251,7 @@ describe.each(userStoreCases)('admin bootstrap and roles with the %s user store'
       const id = _id.toHexString();
       expect((await users.findById(id))?.roles).toEqual([]);
       expect((await users.findByLogin(username))?.roles).toEqual([]);
-      expect((await login(username, 'legacy-own-password')).principal).toEqual({ userId: id, name: username, roles: [] });
+      expect((await login(username, `${username}-admin-secret`)).principal).toEqual({ userId: id, name: username, roles: [] });
 
       const promoted = await ensureAdmin(users, hasher, adminConfig(username), recordingLog());
       expect(promoted).toMatchObject({ id, roles: ['admin'], passwordHash });

@@ -35,7 +35,7 @@ export async function ensureAdmin(
   if (!admin) return undefined;
 
   const existing = await users.findByLogin(admin.username);
-  if (existing) return promote(users, existing, log);
+  if (existing) return promote(users, hasher, existing, admin.password, log);
 
   const passwordHash = await hasher.hash(admin.password);
   try {
@@ -48,18 +48,28 @@ export async function ensureAdmin(
     // username up again: found, another replica won the race; not found, the email is someone else's.
     const raced = await users.findByLogin(admin.username);
     if (!raced) throw new ConfigError('ADMIN_EMAIL', `(${admin.email}) is already the email of another account`);
-    return promote(users, raced, log);
+    return promote(users, hasher, raced, admin.password, log);
   }
 }
 
-async function promote(users: UserStore, user: UserRecord, log: AdminLog): Promise<UserRecord> {
+/**
+ * An existing account becomes admin only when its password is ADMIN_PASSWORD: otherwise whoever
+ * signed up first under that name would be handed the admin role.
+ */
+async function promote(users: UserStore, hasher: PasswordHasher, user: UserRecord, password: string, log: AdminLog): Promise<UserRecord> {
   const fields = { userId: user.id, username: user.username };
   if (user.roles.includes(ADMIN)) {
     log.info(fields, 'the admin account ADMIN_USERNAME exists; its password is left as it is (ADMIN_PASSWORD is used only to create it)');
     return user;
   }
+  if (!(await hasher.verify(password, user.passwordHash))) {
+    throw new ConfigError(
+      'ADMIN_USERNAME',
+      `names an existing account (${user.username}) whose password is not ADMIN_PASSWORD: it is not made admin; pick another name, or set ADMIN_PASSWORD to that account's password`,
+    );
+  }
   const updated = await users.setRoles(user.id, [...user.roles, ADMIN]);
   if (!updated) throw new Error(`account ${user.id} (ADMIN_USERNAME) vanished while being given the admin role`);
-  log.warn(fields, 'gave the existing account ADMIN_USERNAME the admin role; its password is left as it is (ADMIN_PASSWORD was not applied)');
+  log.warn(fields, 'gave the existing account ADMIN_USERNAME the admin role (its password is ADMIN_PASSWORD)');
   return updated;
 }

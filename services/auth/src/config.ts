@@ -29,7 +29,7 @@ export const authConfigSchema = Type.Object({
       description:
         'The first global admin, made sure of at every start of auth (set with ADMIN_PASSWORD, both or neither). ' +
         'No account of that name: it is created with the admin role. An existing account of that name gets the admin role ' +
-        'and keeps its own password, so name one nobody else may have signed up with. Unset: no admin is created; there is no default one.',
+        'only if its password is ADMIN_PASSWORD; otherwise start-up stops. Unset: no admin is created; there is no default one.',
     }),
   ),
   ADMIN_PASSWORD: Type.Optional(
