@@ -20,6 +20,8 @@ export interface PersisterOptions {
   blockMs?: number;
   /** Entries another consumer has held unacknowledged this long are taken over (XAUTOCLAIM). */
   claimIdleMs?: number;
+  /** After a partial batch, wait this long before reading again (fewer, larger writes). */
+  lingerMs?: number;
   onPersisted?: (count: number) => void;
   onFailure?: () => void;
 }
@@ -41,7 +43,7 @@ export class Persister {
   private wake: (() => void) | undefined;
 
   constructor(opts: PersisterOptions) {
-    this.opts = { batchSize: 500, blockMs: 1000, claimIdleMs: 30_000, ...opts };
+    this.opts = { batchSize: 500, blockMs: 1000, claimIdleMs: 30_000, lingerMs: 50, ...opts };
   }
 
   async start() {
@@ -78,6 +80,9 @@ export class Persister {
         if (pendingFirst && entries.length === 0) pendingFirst = false;
         await this.write(entries);
         failures = 0;
+        // A partial batch: let the next one fill for a moment instead of paying a read, an
+        // insert and an ack per handful of messages (the log trails chat by at most lingerMs more).
+        if (entries.length > 0 && entries.length < this.opts.batchSize && this.opts.lingerMs > 0) await this.pause(this.opts.lingerMs);
       } catch (err) {
         if (!this.running) break;
         failures++;
