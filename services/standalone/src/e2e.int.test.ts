@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { spawnService, TestClient, type ServiceProcess } from '@chatorbit/shared/testing';
+import { spawnService, TestClient, waitFor, type ServiceProcess } from '@chatorbit/shared/testing';
 
 const standaloneMain = fileURLToPath(new URL('./main.ts', import.meta.url));
 const chatMain = fileURLToPath(new URL('../../chat/src/main.ts', import.meta.url));
@@ -135,7 +135,10 @@ describe('on Redis and MongoDB: two chat instances share one Redis', () => {
     expect(viaChat2.body.messages.map((m) => m.text)).toEqual(['m9', 'm8', 'm7', 'm6', 'm5', 'm4', 'm3', 'm2', 'm1', 'm0']);
     const mongo = await new MongoClient(mongoUrl).connect();
     try {
-      const docs = await mongo.db(dbName).collection('messages').find({ room: 'r1' }).sort({ seq: 1 }).toArray();
+      // The persisters write asynchronously (within ~50 ms): wait for all ten.
+      const messages = mongo.db(dbName).collection('messages');
+      await waitFor(async () => (await messages.countDocuments({ room: 'r1' })) === sent.length, { message: 'the messages in MongoDB' });
+      const docs = await messages.find({ room: 'r1' }).sort({ seq: 1 }).toArray();
       expect(docs.map((d) => d._id)).toEqual(sent);
       expect(await mongo.db(dbName).collection('users').countDocuments()).toBe(2);
     } finally {
