@@ -98,7 +98,14 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
   await app.register(messagesRoutes, { node });
-  const moderation = new ModerationService({ store: deps.moderation, audit: deps.audit, users: deps.users, nodeId: deps.nodeId });
+  const moderation = new ModerationService({
+    store: deps.moderation,
+    audit: deps.audit,
+    users: deps.users,
+    nodeId: deps.nodeId,
+    broker: deps.broker,
+    log: deps.log,
+  });
   await app.register(moderationRoutes, { moderation });
   return app;
 }

@@ -2,7 +2,8 @@ import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BusEvent, Message, Principal, RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
-import type { ModerationStore } from './moderation/moderation.ts';
+import type { Hidden, ModerationStore } from './moderation/moderation.ts';
+import type { LoggedMessage } from './history/message-log.ts';
 import { compileFilter, type TermFilter } from './moderation/term-filter.ts';
 import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
@@ -38,6 +39,15 @@ export class RefusedError extends Error {
     this.name = 'RefusedError';
     this.refusal = refusal;
   }
+}
+
+/** The messages a client may see: not deleted, not cleared; the log's own fields stripped. */
+function visible(messages: readonly LoggedMessage[], hidden: Hidden): Message[] {
+  const out: Message[] = [];
+  for (const { deleted, ...message } of messages) {
+    if (!deleted && message.seq > hidden.upTo && !hidden.ids.has(message.id)) out.push(message);
+  }
+  return out;
 }
 
 export interface JoinResult {
@@ -107,16 +117,17 @@ export class ChatNode {
     if (this.hub.add(room, subscriber)) this.subscriptions.set(room, this.broker.subscribe(room));
     try {
       await this.subscriptions.get(room);
-      const [seq, settings] = await Promise.all([this.broker.lastSeq(room), this.moderation.settings(room)]);
+      const [seq, settings, hidden] = await Promise.all([this.broker.lastSeq(room), this.moderation.settings(room), this.moderation.hidden(room)]);
       this.filters.set(room, Promise.resolve(compileFilter(settings)));
       if (since !== undefined && since <= seq && seq - since <= this.opts.resumeMaxMessages) {
         const missed = seq - since;
         const history = missed === 0 ? [] : await this.history.range(room, { after: since, before: seq + 1, limit: missed, order: 'asc' });
-        // Seqs are contiguous: the replay is whole when it has one message per seq.
-        if (history.length === missed) return { settings, seq, history, recovered: true };
+        // Seqs are contiguous: the replay is whole when it has one message per seq (counted
+        // before deleted messages are taken out).
+        if (history.length === missed) return { settings, seq, history: visible(history, hidden), recovered: true };
       }
       const latest = this.opts.joinHistoryLimit > 0 ? await this.broker.recent(room, { limit: this.opts.joinHistoryLimit, order: 'desc' }) : [];
-      return { settings, seq, history: latest.reverse(), ...(since !== undefined ? { recovered: false } : {}) };
+      return { settings, seq, history: visible(latest.reverse(), hidden), ...(since !== undefined ? { recovered: false } : {}) };
     } catch (err) {
       await this.leave(room, subscriber);
       throw err;
@@ -179,8 +190,13 @@ export class ChatNode {
     if (sessions?.delete(session) && sessions.size === 0) this.sessions.delete(session.principal.userId);
   }
 
-  page(room: string, query: RangeQuery): Promise<Message[]> {
-    return this.history.range(room, query);
+  /**
+   * A history page without deleted messages; `raw` describes the page before they were taken
+   * out, so cursors step over them.
+   */
+  async page(room: string, query: RangeQuery) {
+    const [raw, hidden] = await Promise.all([this.history.range(room, query), this.moderation.hidden(room)]);
+    return { messages: visible(raw, hidden), raw: { count: raw.length, first: raw[0]?.seq, last: raw.at(-1)?.seq } };
   }
 
   close() {
@@ -188,6 +204,12 @@ export class ChatNode {
   }
 
   private deliver(room: string | null, event: BusEvent) {
+    if (event.type === 'hidden') {
+      if (event.room !== room) return;
+      const frame = event.id !== undefined ? { type: 'deleted', room, id: event.id } : { type: 'cleared', room };
+      this.hub.notice(room, JSON.stringify(frame));
+      return;
+    }
     if (event.type === 'global_settings') {
       this.globalFilter = Promise.resolve(compileFilter(event.settings));
       return;

@@ -16,6 +16,8 @@ describe('redisKeys', () => {
     expect(keys.rateState('r1', 'u1')).toBe('orbit:room:{r1}:rl:u1');
     expect(keys.controlChannel).toBe('orbit:control');
     expect(keys.roomSettings('r1')).toBe('orbit:room:{r1}:settings');
+    expect(keys.roomDeleted('r1')).toBe('orbit:room:{r1}:deleted');
+    expect(keys.roomCleared('r1')).toBe('orbit:room:{r1}:cleared');
     expect(keys.slowMode('r1', 'u1')).toBe('orbit:room:{r1}:slow:u1');
   });
 

@@ -36,6 +36,10 @@ export function redisKeys(prefix = 'orbit') {
     roomRateLimit: (name: string) => `${room(name)}:ratelimit`,
     /** Hash {messages, perSec, exempt}: the default rate limit, overriding the configured one. */
     defaultRateLimit: `${prefix}:ratelimit`,
+    /** Set of the ids of the room's deleted messages: hidden from history wherever they are kept. */
+    roomDeleted: (name: string) => `${room(name)}:deleted`,
+    /** The seq up to which the room was cleared: older messages are hidden from history. */
+    roomCleared: (name: string) => `${room(name)}:cleared`,
     /** Hash of the settings of every room: {blockedTerms, blockedPatterns} (JSON arrays). */
     globalSettings: `${prefix}:settings`,
     /** Hash of the room's settings: {slowModeSec, blockedTerms, blockedPatterns}. */

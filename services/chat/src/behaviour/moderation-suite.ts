@@ -271,6 +271,41 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     }
   });
 
+  it('deletes a message and clears a room: gone from history, resume and every member\'s view', async () => {
+    const { room, mod, viewer } = await setup();
+    const writer = track(await cluster.connectAs(0, mod));
+    const watcher = track(await cluster.connectAs(1, viewer));
+    await writer.request({ type: 'join', room }, isType('joined'));
+    await watcher.request({ type: 'join', room }, isType('joined'));
+    const ids: string[] = [];
+    for (const n of ['one', 'two', 'three']) ids.push((await writer.request({ type: 'send', room, text: n, nonce: n }, isType('ack', { nonce: n }))).id as string);
+
+    const { log } = cluster.nodes[0]!.engine;
+    await waitFor(() => log.find(room, ids[2]!), { message: 'the messages written to the log' });
+    expect((await cluster.api(0, viewer.token, 'DELETE', `/api/v1/rooms/${room}/messages/${ids[1]}`)).status).toBe(403);
+    expect((await cluster.api(0, mod.token, 'DELETE', `/api/v1/rooms/${room}/messages/${'e'.repeat(24)}`)).status).toBe(404);
+    expect((await cluster.api(1, mod.token, 'DELETE', `/api/v1/rooms/${room}/messages/${ids[1]}`)).status).toBe(204);
+    for (const c of [writer, watcher]) expect(await c.next(isType('deleted'))).toEqual({ type: 'deleted', room, id: ids[1] });
+    expect(await log.find(room, ids[1]!)).toMatchObject({ text: 'two', deleted: true }); // soft-deleted: kept, flagged
+    const texts = async () => ((await cluster.api(0, mod.token, 'GET', `/api/v1/rooms/${room}/messages`)).body.messages as Array<{ text: string }>).map((m) => m.text);
+    expect(await texts()).toEqual(['three', 'one']);
+    const late = track(await cluster.connectAs(0, viewer));
+    expect(((await late.request({ type: 'join', room }, isType('joined'))).history as Array<{ text: string }>).map((m) => m.text)).toEqual(['one', 'three']);
+    const resumed = await late.request({ type: 'join', room, since: 1 }, isType('joined'));
+    expect(resumed).toMatchObject({ recovered: true, seq: 3 });
+    expect((resumed.history as Array<{ text: string }>).map((m) => m.text)).toEqual(['three']);
+
+    expect((await cluster.api(0, viewer.token, 'POST', `/api/v1/rooms/${room}/clear`)).status).toBe(403);
+    expect((await cluster.api(0, mod.token, 'POST', `/api/v1/rooms/${room}/clear`)).body).toEqual({ clearedUpTo: 3 });
+    for (const c of [writer, watcher]) expect(await c.next(isType('cleared'))).toEqual({ type: 'cleared', room });
+    expect(await texts()).toEqual([]);
+    await writer.request({ type: 'send', room, text: 'after', nonce: 'after' }, isType('ack', { nonce: 'after' }));
+    expect(await texts()).toEqual(['after']);
+    const audit = await cluster.api(0, mod.token, 'GET', `/api/v1/rooms/${room}/audit?limit=2`);
+    expect(audit.body.entries.map((e: { action: string }) => e.action)).toEqual(['room_clear', 'message_delete']);
+    expect(audit.body.entries[1]).toMatchObject({ target: mod.userId, details: { messageId: ids[1], seq: 2 } });
+  });
+
   it('stops frame floods before they reach the backend', async () => {
     const guarded = await new ChatCluster(engine, { MAX_FRAMES_PER_SEC: '5' }).start(1);
     try {

@@ -1,11 +1,11 @@
 import type { Message } from '@chatorbit/shared';
 import type { RangeQuery } from '../broker/broker.ts';
-import type { MessageLog } from './message-log.ts';
+import type { LoggedMessage, MessageLog } from './message-log.ts';
 import { selectRange } from './range.ts';
 
 /** The embedded engine's log: per room, sorted by seq; lost when the process exits. */
 export class MemoryMessageLog implements MessageLog {
-  private readonly rooms = new Map<string, Message[]>();
+  private readonly rooms = new Map<string, LoggedMessage[]>();
   private readonly ids = new Set<string>();
 
   async init() {}
@@ -35,6 +35,15 @@ export class MemoryMessageLog implements MessageLog {
       else this.rooms.delete(room);
     }
     return removed;
+  }
+
+  async find(room: string, id: string) {
+    const found = this.rooms.get(room)?.find((m) => m.id === id);
+    return found && structuredClone(found);
+  }
+
+  async markDeleted(room: string, what: { id: string } | { upTo: number }) {
+    for (const m of this.rooms.get(room) ?? []) if ('id' in what ? m.id === what.id : m.seq <= what.upTo) m.deleted = true;
   }
 
   async page(room: string, query: RangeQuery) {

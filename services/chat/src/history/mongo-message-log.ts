@@ -1,7 +1,7 @@
 import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import type { Message } from '@chatorbit/shared';
 import type { RangeQuery } from '../broker/broker.ts';
-import type { MessageLog } from './message-log.ts';
+import type { LoggedMessage, MessageLog } from './message-log.ts';
 
 interface MessageDoc {
   /** The message id: a retried insert of the same message fails with E11000 and is skipped. */
@@ -11,6 +11,8 @@ interface MessageDoc {
   user: { id: string; name: string };
   text: string;
   ts: Date;
+  /** Soft delete: kept for the record, hidden from history. */
+  deleted?: boolean;
 }
 
 /** Every message in the `messages` collection, indexed {room:1, seq:-1} for paging. */
@@ -60,15 +62,30 @@ export class MongoMessageLog implements MessageLog {
       .sort({ seq: order === 'asc' ? 1 : -1 })
       .limit(limit)
       .toArray();
-    return docs.map((d) => ({
-      id: d._id,
-      room: d.room,
-      seq: d.seq,
-      user: { id: d.user.id, name: d.user.name },
-      text: d.text,
-      ts: d.ts.getTime(),
-    }));
+    return docs.map(toMessage);
   }
+
+  async find(room: string, id: string) {
+    const doc = await this.messages.findOne({ _id: id, room });
+    return doc ? toMessage(doc) : undefined;
+  }
+
+  async markDeleted(room: string, what: { id: string } | { upTo: number }) {
+    const filter: Filter<MessageDoc> = 'id' in what ? { _id: what.id, room } : { room, seq: { $lte: what.upTo } };
+    await this.messages.updateMany(filter, { $set: { deleted: true } });
+  }
+}
+
+function toMessage(d: MessageDoc): LoggedMessage {
+  return {
+    id: d._id,
+    room: d.room,
+    seq: d.seq,
+    user: { id: d.user.id, name: d.user.name },
+    text: d.text,
+    ts: d.ts.getTime(),
+    ...(d.deleted ? { deleted: true } : {}),
+  };
 }
 
 /** True when an insert failed only because some documents were there already. */

@@ -1,6 +1,6 @@
 import type { UserRef } from '@chatorbit/shared';
 
-export const auditActions = ['ban', 'timeout', 'unban', 'role_grant', 'role_revoke', 'ratelimit_set', 'ratelimit_reset', 'settings_set', 'room_create'] as const;
+export const auditActions = ['ban', 'timeout', 'unban', 'role_grant', 'role_revoke', 'ratelimit_set', 'ratelimit_reset', 'settings_set', 'message_delete', 'room_clear', 'room_create'] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export interface AuditEntry {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import type { BlockedTerms, BusBan, BusGlobalSettings, BusSettings, RoomSettings } from '@chatorbit/shared';
-import { defaultSettings, type Ban, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+import type { BlockedTerms, BusBan, BusGlobalSettings, BusHidden, BusSettings, RoomSettings } from '@chatorbit/shared';
+import { defaultSettings, type Ban, type Hidden, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 import { gcra } from './gcra.ts';
 import { CONTROL } from '../broker/memory-control.ts';
 
@@ -13,6 +13,8 @@ export class MemoryModeration {
   readonly rateState = new Map<string, number>(); // `${room}\n${userId}` → theoretical arrival time
   readonly settings = new Map<string, RoomSettings>();
   globalTerms: BlockedTerms = { blockedTerms: [], blockedPatterns: [] };
+  readonly deleted = new Map<string, Set<string>>();
+  readonly clearedUpTo = new Map<string, number>();
   readonly slowUntil = new Map<string, number>(); // `${room}\n${userId}` → when the user may post again
   readonly configLimit: RateLimit;
 
@@ -67,6 +69,23 @@ export class MemoryModerationStore implements ModerationStore {
   constructor(state: MemoryModeration, channels: EventEmitter) {
     this.state = state;
     this.channels = channels;
+  }
+
+  async hidden(room: string): Promise<Hidden> {
+    return { ids: new Set(this.state.deleted.get(room)), upTo: this.state.clearedUpTo.get(room) ?? 0 };
+  }
+
+  async hide(room: string, what: { id: string } | { upTo: number }, nodeId: string) {
+    if ('id' in what) {
+      let ids = this.state.deleted.get(room);
+      if (!ids) this.state.deleted.set(room, (ids = new Set()));
+      ids.add(what.id);
+    } else {
+      this.state.clearedUpTo.set(room, what.upTo);
+      this.state.deleted.delete(room);
+    }
+    const event: BusHidden = { v: 1, type: 'hidden', node: nodeId, room, ...what };
+    this.channels.emit(room, event);
   }
 
   async ban(ban: Ban, nodeId: string) {

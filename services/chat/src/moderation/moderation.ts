@@ -36,7 +36,16 @@ export interface RateLimit {
  * by itself at `until`. A room's rate limit overrides the default, which overrides the configured
  * one, and a change applies to the next send.
  */
+/** What a room's history must not show: deleted messages, and everything up to a clear. */
+export interface Hidden {
+  ids: ReadonlySet<string>;
+  upTo: number;
+}
+
 export interface ModerationStore {
+  hidden(room: string): Promise<Hidden>;
+  /** Hides one message, or (upTo) every message up to a seq; every node tells its members. */
+  hide(room: string, what: { id: string } | { upTo: number }, nodeId: string): Promise<void>;
   ban(ban: Ban, nodeId: string): Promise<void>;
   /** Returns false when there was no such ban. */
   unban(room: string | null, userId: string): Promise<boolean>;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { BlockedTerms, BusBan, BusGlobalSettings, BusSettings, RedisKeys, RoomSettings } from '@chatorbit/shared';
-import { defaultSettings, exemptableRoles, roomRoles, type Ban, type ExemptableRole, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+import type { BlockedTerms, BusBan, BusGlobalSettings, BusHidden, BusSettings, RedisKeys, RoomSettings } from '@chatorbit/shared';
+import { defaultSettings, exemptableRoles, roomRoles, type Ban, type ExemptableRole, type Hidden, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 
 const isRole = (value: unknown): value is RoomRole => roomRoles.includes(value as RoomRole);
 
@@ -25,6 +25,20 @@ export class RedisModerationStore implements ModerationStore {
     this.redis = redis;
     this.keys = keys;
     this.configLimit = configLimit;
+  }
+
+  async hidden(room: string): Promise<Hidden> {
+    const [ids, upTo] = await Promise.all([this.redis.smembers(this.keys.roomDeleted(room)), this.redis.get(this.keys.roomCleared(room))]);
+    return { ids: new Set(ids), upTo: Number(upTo ?? 0) };
+  }
+
+  async hide(room: string, what: { id: string } | { upTo: number }, nodeId: string) {
+    const event: BusHidden = { v: 1, type: 'hidden', node: nodeId, room, ...what };
+    const tx = this.redis.multi();
+    if ('id' in what) tx.sadd(this.keys.roomDeleted(room), what.id);
+    // A clear supersedes the deletions before it.
+    else tx.set(this.keys.roomCleared(room), what.upTo).del(this.keys.roomDeleted(room));
+    await tx.publish(this.keys.roomChannel(room), JSON.stringify(event)).exec();
   }
 
   async ban(ban: Ban, nodeId: string) {

@@ -1,5 +1,7 @@
 import { AppError, notFound, type BlockedTerms, type Principal, type RoomSettings, type UserStore } from '@chatorbit/shared';
 import { patternProblem } from './term-filter.ts';
+import type { Broker } from '../broker/broker.ts';
+import type { MessageLog } from '../history/message-log.ts';
 import type { AuditEntry, AuditLog, AuditQuery } from './audit-log.ts';
 import type { Ban, ModerationStore, RateLimit, RoomRole } from './moderation.ts';
 
@@ -38,12 +40,40 @@ export class ModerationService {
   private readonly audit: AuditLog;
   private readonly users: UserStore;
   private readonly nodeId: string;
+  private readonly broker: Broker;
+  private readonly log: MessageLog;
 
-  constructor(opts: { store: ModerationStore; audit: AuditLog; users: UserStore; nodeId: string }) {
+  constructor(opts: { store: ModerationStore; audit: AuditLog; users: UserStore; nodeId: string; broker: Broker; log: MessageLog }) {
     this.store = opts.store;
     this.audit = opts.audit;
     this.users = opts.users;
     this.nodeId = opts.nodeId;
+    this.broker = opts.broker;
+    this.log = opts.log;
+  }
+
+  /**
+   * Deletes a message: hidden from history (Redis and MongoDB, where it is soft-deleted) and
+   * from every member's view (`deleted` frames).
+   */
+  async deleteMessage(actor: Principal, room: string, id: string) {
+    await this.requireModerator(actor, room);
+    const message =
+      (await this.broker.recent(room, { limit: 100_000, order: 'desc' })).find((m) => m.id === id) ?? (await this.log.find(room, id));
+    if (!message) throw notFound('message');
+    await this.store.hide(room, { id }, this.nodeId);
+    await this.log.markDeleted(room, { id });
+    await this.record(actor, 'message_delete', room, message.user.id, { details: { messageId: id, seq: message.seq } });
+  }
+
+  /** Clears a room's history up to now: hidden everywhere, members told with a `cleared` frame. */
+  async clearRoom(actor: Principal, room: string) {
+    await this.requireModerator(actor, room);
+    const upTo = await this.broker.lastSeq(room);
+    await this.store.hide(room, { upTo }, this.nodeId);
+    await this.log.markDeleted(room, { upTo });
+    await this.record(actor, 'room_clear', room, null, { details: { upTo } });
+    return upTo;
   }
 
   async authorityIn(actor: Principal, room: string): Promise<Authority> {

@@ -37,7 +37,17 @@ export const BusGlobalSettings = Type.Object({
   node: Type.String(),
   settings: BlockedTerms,
 });
-export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings, BusGlobalSettings]);
+/** Messages were hidden: one (`id`) or, for a clear, every one up to `upTo`. */
+export const BusHidden = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('hidden'),
+  node: Type.String(),
+  room: Type.String(),
+  id: Type.Optional(Type.String()),
+  upTo: Type.Optional(Type.Integer()),
+});
+export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings, BusGlobalSettings, BusHidden]);
+export type BusHidden = Static<typeof BusHidden>;
 export type BusSettings = Static<typeof BusSettings>;
 export type BusGlobalSettings = Static<typeof BusGlobalSettings>;
 export type BusBan = Static<typeof BusBan>;

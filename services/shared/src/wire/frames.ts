@@ -119,7 +119,17 @@ export type RoomSettings = Static<typeof RoomSettings>;
 export const SettingsFrame = Type.Intersect([Type.Object({ type: Type.Literal('settings'), room: Type.String() }), RoomSettings], {
   description: "The room's settings changed (also sent after `joined`).",
 });
-export const ServerFrame = Type.Union([JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame, SettingsFrame]);
+export const DeletedFrame = Type.Object(
+  { type: Type.Literal('deleted'), room: Type.String(), id: Type.String() },
+  { description: 'A moderator deleted this message: remove it from view.' },
+);
+export const ClearedFrame = Type.Object(
+  { type: Type.Literal('cleared'), room: Type.String() },
+  { description: "A moderator cleared the room's history: remove every message shown so far." },
+);
+export const ServerFrame = Type.Union([
+  JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame, SettingsFrame, DeletedFrame, ClearedFrame,
+]);
 export type JoinedFrame = Static<typeof JoinedFrame>;
 export type MessageFrame = Static<typeof MessageFrame>;
 export type BatchFrame = Static<typeof BatchFrame>;

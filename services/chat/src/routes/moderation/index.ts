@@ -90,6 +90,18 @@ export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: Moderatio
     return reply.status(204).send(null);
   });
 
+  // Messages
+  app.delete('/api/v1/rooms/:room/messages/:id', {
+    schema: { tags, summary: 'Delete a message (the room\'s owner and moderators)', description: 'Hidden from history (soft-deleted in MongoDB) and from every member\'s view: `{"type":"deleted","room","id"}`.', params: Type.Object({ room: RoomName, id: Type.String({ pattern: '^[0-9a-f]{24}$' }) }), response: { 204: Type.Null(), ...errors } },
+  }, async (request, reply) => {
+    await moderation.deleteMessage(principalOf(request), request.params.room, request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/api/v1/rooms/:room/clear', {
+    schema: { tags, summary: "Clear a room's history (the room's owner and moderators)", description: 'Every message so far is hidden from history; members get `{"type":"cleared","room"}`.', params: RoomParams, response: { 200: Type.Object({ clearedUpTo: Type.Integer({ description: 'The last seq cleared.' }) }), ...errors } },
+  }, async (request) => ({ clearedUpTo: await moderation.clearRoom(principalOf(request), request.params.room) }));
+
   // Settings
   app.get('/api/v1/rooms/:room/settings', {
     schema: { tags, summary: "A room's settings", params: RoomParams, response: { 200: RoomSettings, ...errors } },

@@ -48,14 +48,14 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ node: ChatNode }> = asy
       }
       // Paging forward takes the messages just above `after`; otherwise the newest below `before`.
       const forward = after !== undefined && before === undefined;
-      const range = await node.page(room, { after, before, limit, order: forward ? 'asc' : 'desc' });
-      const messages = forward ? range.reverse() : range;
-      const oldest = messages.at(-1);
-      const newest = messages[0];
+      const { messages, raw } = await node.page(room, { after, before, limit, order: forward ? 'asc' : 'desc' });
+      if (forward) messages.reverse();
+      // Cursors come from the page as read, deleted messages included, so paging steps over them.
+      const [oldest, newest] = forward ? [raw.first, raw.last] : [raw.last, raw.first];
       return {
         messages,
-        nextBefore: oldest && oldest.seq > 1 && (forward || messages.length === limit) ? oldest.seq : null,
-        nextAfter: newest ? newest.seq : null,
+        nextBefore: oldest !== undefined && oldest > 1 && (forward || raw.count === limit) ? oldest : null,
+        nextAfter: newest ?? null,
       };
     },
   );
