@@ -206,7 +206,12 @@ export class ChatNode {
   private deliver(room: string | null, event: BusEvent) {
     if (event.type === 'hidden') {
       if (event.room !== room) return;
-      const frame = event.id !== undefined ? { type: 'deleted', room, id: event.id } : { type: 'cleared', room };
+      const frame =
+        event.id !== undefined
+          ? { type: 'deleted', room, id: event.id }
+          : event.userId !== undefined
+            ? { type: 'purged', room, userId: event.userId }
+            : { type: 'cleared', room };
       this.hub.notice(room, JSON.stringify(frame));
       return;
     }

@@ -79,6 +79,25 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     expect((await cluster.api(0, mod.token, 'GET', `/api/v1/rooms/${room}/messages`)).body.messages).toEqual([]);
   });
 
+  it('purges a banned user\'s recent messages with {purge:true}: gone from history and from view', async () => {
+    const { room, mod, vip, viewer } = await setup();
+    const spammer = track(await cluster.connectAs(1, viewer));
+    const bystander = track(await cluster.connectAs(0, vip));
+    await spammer.request({ type: 'join', room }, isType('joined'));
+    await bystander.request({ type: 'join', room }, isType('joined'));
+    for (const n of ['spam1', 'spam2']) await spammer.request({ type: 'send', room, text: n, nonce: n }, isType('ack', { nonce: n }));
+    await bystander.request({ type: 'send', room, text: 'hello', nonce: 'h' }, isType('ack', { nonce: 'h' }));
+    expect((await cluster.api(0, admin.token, 'POST', '/api/v1/bans', { userId: viewer.userId, purge: true })).status).toBe(400);
+    const res = await cluster.api(0, mod.token, 'POST', `/api/v1/rooms/${room}/bans`, { userId: viewer.userId, durationSec: 60, purge: true });
+    expect(res.status).toBe(201);
+    expect(await bystander.next(isType('purged'))).toEqual({ type: 'purged', room, userId: viewer.userId });
+    await spammer.next(isType('banned'));
+    const history = await cluster.api(1, mod.token, 'GET', `/api/v1/rooms/${room}/messages`);
+    expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(['hello']);
+    const entry = (await cluster.api(0, mod.token, 'GET', `/api/v1/rooms/${room}/audit?limit=1`)).body.entries[0];
+    expect(entry).toMatchObject({ action: 'timeout', target: viewer.userId, details: { purged: 2 } });
+  });
+
   it('times a user out: the ban ends by itself', async () => {
     const { room, owner, viewer } = await setup();
     const socket = track(await cluster.connectAs(0, viewer));

@@ -42,8 +42,8 @@ export class MemoryMessageLog implements MessageLog {
     return found && structuredClone(found);
   }
 
-  async markDeleted(room: string, what: { id: string } | { upTo: number }) {
-    for (const m of this.rooms.get(room) ?? []) if ('id' in what ? m.id === what.id : m.seq <= what.upTo) m.deleted = true;
+  async markDeleted(room: string, what: { ids: readonly string[] } | { upTo: number }) {
+    for (const m of this.rooms.get(room) ?? []) if ('ids' in what ? what.ids.includes(m.id) : m.seq <= what.upTo) m.deleted = true;
   }
 
   async page(room: string, query: RangeQuery) {

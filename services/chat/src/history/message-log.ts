@@ -17,8 +17,8 @@ export interface MessageLog {
   /** Deleted messages included (flagged): the caller hides them, after counting. */
   page(room: string, query: RangeQuery): Promise<LoggedMessage[]>;
   find(room: string, id: string): Promise<LoggedMessage | undefined>;
-  /** Soft-deletes one message, or every message up to a seq (a clear). Messages not written yet are not touched. */
-  markDeleted(room: string, what: { id: string } | { upTo: number }): Promise<void>;
+  /** Soft-deletes messages by id, or every message up to a seq (a clear). Messages not written yet are not touched. */
+  markDeleted(room: string, what: { ids: readonly string[] } | { upTo: number }): Promise<void>;
   /** Deletes every message accepted before `cutoff` (retention); returns how many. */
   prune(cutoff: Date): Promise<number>;
   ping(): Promise<void>;

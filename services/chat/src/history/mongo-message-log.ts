@@ -70,8 +70,8 @@ export class MongoMessageLog implements MessageLog {
     return doc ? toMessage(doc) : undefined;
   }
 
-  async markDeleted(room: string, what: { id: string } | { upTo: number }) {
-    const filter: Filter<MessageDoc> = 'id' in what ? { _id: what.id, room } : { room, seq: { $lte: what.upTo } };
+  async markDeleted(room: string, what: { ids: readonly string[] } | { upTo: number }) {
+    const filter: Filter<MessageDoc> = 'ids' in what ? { _id: { $in: [...what.ids] }, room } : { room, seq: { $lte: what.upTo } };
     await this.messages.updateMany(filter, { $set: { deleted: true } });
   }
 }

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { BlockedTerms, BusBan, BusGlobalSettings, BusHidden, BusSettings, RoomSettings } from '@chatorbit/shared';
-import { defaultSettings, type Ban, type Hidden, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+import { defaultSettings, type Ban, type Hidden, type HideRequest, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 import { gcra } from './gcra.ts';
 import { CONTROL } from '../broker/memory-control.ts';
 
@@ -75,16 +75,16 @@ export class MemoryModerationStore implements ModerationStore {
     return { ids: new Set(this.state.deleted.get(room)), upTo: this.state.clearedUpTo.get(room) ?? 0 };
   }
 
-  async hide(room: string, what: { id: string } | { upTo: number }, nodeId: string) {
-    if ('id' in what) {
+  async hide(room: string, what: HideRequest, nodeId: string) {
+    if ('id' in what || 'ids' in what) {
       let ids = this.state.deleted.get(room);
       if (!ids) this.state.deleted.set(room, (ids = new Set()));
-      ids.add(what.id);
+      for (const id of 'id' in what ? [what.id] : what.ids) ids.add(id);
     } else {
       this.state.clearedUpTo.set(room, what.upTo);
       this.state.deleted.delete(room);
     }
-    const event: BusHidden = { v: 1, type: 'hidden', node: nodeId, room, ...what };
+    const event: BusHidden = { v: 1, type: 'hidden', node: nodeId, room, ...('ids' in what ? { userId: what.userId } : what) };
     this.channels.emit(room, event);
   }
 

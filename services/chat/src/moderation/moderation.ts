@@ -42,10 +42,13 @@ export interface Hidden {
   upTo: number;
 }
 
+/** One message, a banned user's recent messages, or every message up to a seq (a clear). */
+export type HideRequest = { id: string } | { userId: string; ids: string[] } | { upTo: number };
+
 export interface ModerationStore {
   hidden(room: string): Promise<Hidden>;
-  /** Hides one message, or (upTo) every message up to a seq; every node tells its members. */
-  hide(room: string, what: { id: string } | { upTo: number }, nodeId: string): Promise<void>;
+  /** Hides messages; every node tells its members. */
+  hide(room: string, what: HideRequest, nodeId: string): Promise<void>;
   ban(ban: Ban, nodeId: string): Promise<void>;
   /** Returns false when there was no such ban. */
   unban(room: string | null, userId: string): Promise<boolean>;

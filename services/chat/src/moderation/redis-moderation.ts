@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { BlockedTerms, BusBan, BusGlobalSettings, BusHidden, BusSettings, RedisKeys, RoomSettings } from '@chatorbit/shared';
-import { defaultSettings, exemptableRoles, roomRoles, type Ban, type ExemptableRole, type Hidden, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+import { defaultSettings, exemptableRoles, roomRoles, type Ban, type ExemptableRole, type Hidden, type HideRequest, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 
 const isRole = (value: unknown): value is RoomRole => roomRoles.includes(value as RoomRole);
 
@@ -32,10 +32,13 @@ export class RedisModerationStore implements ModerationStore {
     return { ids: new Set(ids), upTo: Number(upTo ?? 0) };
   }
 
-  async hide(room: string, what: { id: string } | { upTo: number }, nodeId: string) {
-    const event: BusHidden = { v: 1, type: 'hidden', node: nodeId, room, ...what };
+  async hide(room: string, what: HideRequest, nodeId: string) {
+    const event: BusHidden = { v: 1, type: 'hidden', node: nodeId, room, ...('ids' in what ? { userId: what.userId } : what) };
     const tx = this.redis.multi();
     if ('id' in what) tx.sadd(this.keys.roomDeleted(room), what.id);
+    else if ('ids' in what) {
+      if (what.ids.length > 0) tx.sadd(this.keys.roomDeleted(room), ...what.ids);
+    }
     // A clear supersedes the deletions before it.
     else tx.set(this.keys.roomCleared(room), what.upTo).del(this.keys.roomDeleted(room));
     await tx.publish(this.keys.roomChannel(room), JSON.stringify(event)).exec();

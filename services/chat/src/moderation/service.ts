@@ -27,6 +27,8 @@ export interface BanRequest {
   userId: string;
   durationSec?: number;
   reason?: string;
+  /** Also hide the user's messages still in the room's recent history (room bans only). */
+  purge?: boolean;
 }
 
 /**
@@ -62,7 +64,7 @@ export class ModerationService {
       (await this.broker.recent(room, { limit: 100_000, order: 'desc' })).find((m) => m.id === id) ?? (await this.log.find(room, id));
     if (!message) throw notFound('message');
     await this.store.hide(room, { id }, this.nodeId);
-    await this.log.markDeleted(room, { id });
+    await this.log.markDeleted(room, { ids: [id] });
     await this.record(actor, 'message_delete', room, message.user.id, { details: { messageId: id, seq: message.seq } });
   }
 
@@ -102,8 +104,20 @@ export class ModerationService {
       by: actorOf(actor),
       at: Date.now(),
     };
+    if (request.purge && room === null) throw new AppError(400, 'invalid_body', 'purge applies to room bans only');
     await this.store.ban(ban, this.nodeId);
-    await this.record(actor, ban.until === null ? 'ban' : 'timeout', room, ban.userId, { reason: request.reason ?? null, expiresAt: ban.until });
+    let purged = 0;
+    if (request.purge && room !== null) {
+      const ids = (await this.broker.recent(room, { limit: 100_000, order: 'desc' })).filter((m) => m.user.id === ban.userId).map((m) => m.id);
+      await this.store.hide(room, { userId: ban.userId, ids }, this.nodeId);
+      await this.log.markDeleted(room, { ids });
+      purged = ids.length;
+    }
+    await this.record(actor, ban.until === null ? 'ban' : 'timeout', room, ban.userId, {
+      reason: request.reason ?? null,
+      expiresAt: ban.until,
+      details: request.purge ? { purged } : null,
+    });
     return ban;
   }
 

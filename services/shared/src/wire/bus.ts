@@ -37,13 +37,14 @@ export const BusGlobalSettings = Type.Object({
   node: Type.String(),
   settings: BlockedTerms,
 });
-/** Messages were hidden: one (`id`) or, for a clear, every one up to `upTo`. */
+/** Messages were hidden: one (`id`), a banned user's recent ones (`userId`), or, for a clear, every one up to `upTo`. */
 export const BusHidden = Type.Object({
   v: Type.Literal(1),
   type: Type.Literal('hidden'),
   node: Type.String(),
   room: Type.String(),
   id: Type.Optional(Type.String()),
+  userId: Type.Optional(Type.String()),
   upTo: Type.Optional(Type.Integer()),
 });
 export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings, BusGlobalSettings, BusHidden]);

@@ -127,8 +127,12 @@ export const ClearedFrame = Type.Object(
   { type: Type.Literal('cleared'), room: Type.String() },
   { description: "A moderator cleared the room's history: remove every message shown so far." },
 );
+export const PurgedFrame = Type.Object(
+  { type: Type.Literal('purged'), room: Type.String(), userId: Type.String() },
+  { description: "A banned user's recent messages were purged: remove this user's messages from view." },
+);
 export const ServerFrame = Type.Union([
-  JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame, SettingsFrame, DeletedFrame, ClearedFrame,
+  JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame, SettingsFrame, DeletedFrame, ClearedFrame, PurgedFrame,
 ]);
 export type JoinedFrame = Static<typeof JoinedFrame>;
 export type MessageFrame = Static<typeof MessageFrame>;

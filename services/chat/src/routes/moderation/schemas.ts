@@ -12,8 +12,9 @@ export const BanBody = Type.Object(
     userId: UserId,
     durationSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 14 * 86_400, description: 'A timeout of this many seconds (1 s to 14 days); absent = permanent.' })),
     reason: Type.Optional(Type.String({ maxLength: 500 })),
+    purge: Type.Optional(Type.Boolean({ description: "Room bans: also remove the user's messages still in the room's recent history; members get `purged`." })),
   },
-  { additionalProperties: false, examples: [{ userId: '6b06c78ae2619c28f5ae9e49', durationSec: 600, reason: 'spam' }] },
+  { additionalProperties: false, examples: [{ userId: '6b06c78ae2619c28f5ae9e49', durationSec: 600, reason: 'spam', purge: true }] },
 );
 
 export const BanView = Type.Object({
