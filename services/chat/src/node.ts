@@ -2,7 +2,7 @@ import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BusEvent, Message, Principal, RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
-import type { Hidden, ModerationStore } from './moderation/moderation.ts';
+import { slowModeOn, type Hidden, type ModerationStore } from './moderation/moderation.ts';
 import type { LoggedMessage } from './history/message-log.ts';
 import { compileFilter, type TermFilter } from './moderation/term-filter.ts';
 import { RoomHistory } from './history/room-history.ts';
@@ -74,6 +74,10 @@ export class ChatNode {
   /** Blocked-term filters of the rooms with local members, and of every room; kept current by settings events. */
   private readonly filters = new Map<string, Promise<TermFilter>>();
   private globalFilter: Promise<TermFilter> | undefined;
+  /** Settings of the rooms with local members (for automatic slow mode), kept current by events. */
+  private readonly roomSettings = new Map<string, RoomSettings>();
+  private readonly autoSlowPending = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   /** Local sockets by user id: how a ban finds them. */
   private readonly sessions = new Map<string, Set<Session>>();
   private readonly opts: ChatNodeOptions;
@@ -119,6 +123,7 @@ export class ChatNode {
       await this.subscriptions.get(room);
       const [seq, settings, hidden] = await Promise.all([this.broker.lastSeq(room), this.moderation.settings(room), this.moderation.hidden(room)]);
       this.filters.set(room, Promise.resolve(compileFilter(settings)));
+      this.roomSettings.set(room, settings);
       if (since !== undefined && since <= seq && seq - since <= this.opts.resumeMaxMessages) {
         const missed = seq - since;
         const history = missed === 0 ? [] : await this.history.range(room, { after: since, before: seq + 1, limit: missed, order: 'asc' });
@@ -140,6 +145,7 @@ export class ChatNode {
     this.subscriptions.delete(room);
     this.fanout.drop(room);
     this.filters.delete(room);
+    this.roomSettings.delete(room);
     await subscribing?.catch(() => {});
     // A member may have joined while the subscription settled: it holds a new subscription.
     if (!this.subscriptions.has(room)) await this.broker.unsubscribe(room);
@@ -175,6 +181,7 @@ export class ChatNode {
       // Not cached when Redis failed: the next send asks again.
       this.globalFilter = undefined;
       this.filters.delete(room);
+    this.roomSettings.delete(room);
       throw err;
     }
   }
@@ -201,6 +208,7 @@ export class ChatNode {
 
   close() {
     this.fanout.close();
+    for (const timer of this.timers) clearTimeout(timer);
   }
 
   private deliver(room: string | null, event: BusEvent) {
@@ -222,6 +230,7 @@ export class ChatNode {
     if (event.type === 'settings') {
       if (event.room !== room) return;
       if (this.filters.has(room)) this.filters.set(room, Promise.resolve(compileFilter(event.settings)));
+      if (this.roomSettings.has(room)) this.roomSettings.set(room, event.settings);
       this.hub.notice(room, JSON.stringify({ type: 'settings', room, ...event.settings }));
       return;
     }
@@ -232,5 +241,37 @@ export class ChatNode {
     }
     if (room === null || event.message.room !== room) return;
     this.fanout.push(room, event.message);
+    this.autoSlowMode(room);
+  }
+
+  /**
+   * Automatic slow mode: when a room runs above its autoSlowModeRate, one node (the one that
+   * claims it) turns slow mode on until slowModeUntil. Enforcement ends by itself then (the send
+   * script reads slowModeUntil); the claiming node also announces the end.
+   */
+  private autoSlowMode(room: string) {
+    const settings = this.roomSettings.get(room);
+    if (!settings || settings.autoSlowModeRate === 0 || slowModeOn(settings) || this.autoSlowPending.has(room)) return;
+    if (this.fanout.rate(room) <= settings.autoSlowModeRate) return;
+    this.autoSlowPending.add(room);
+    void this.startAutoSlowMode(room, settings)
+      .catch((err: unknown) => this.opts.logger.warn({ err, room }, 'automatic slow mode failed'))
+      .finally(() => this.autoSlowPending.delete(room));
+  }
+
+  private async startAutoSlowMode(room: string, settings: RoomSettings) {
+    const forMs = settings.autoSlowModeForSec * 1000;
+    if (!(await this.moderation.claimAutoSlowMode(room, forMs))) return;
+    const until = Date.now() + forMs;
+    await this.moderation.setSettings(room, { ...settings, slowModeSec: settings.autoSlowModeSec, slowModeUntil: until }, this.id);
+    this.opts.logger.info({ room, slowModeSec: settings.autoSlowModeSec, forMs }, 'automatic slow mode on');
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.moderation
+        .settings(room)
+        .then((current) => (current.slowModeUntil === until ? this.moderation.setSettings(room, { ...current, slowModeSec: 0, slowModeUntil: 0 }, this.id) : undefined))
+        .catch((err: unknown) => this.opts.logger.warn({ err, room }, 'ending automatic slow mode failed'));
+    }, forMs);
+    this.timers.add(timer);
   }
 }

@@ -233,9 +233,9 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     for (const s of [a, b, m]) expect((await s.request({ type: 'join', room }, isType('settings'))).slowModeSec).toBe(0);
     expect((await cluster.api(0, viewer.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 30 })).status).toBe(403);
     const res = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 30 });
-    expect(res.body).toEqual({ slowModeSec: 30, blockedTerms: [], blockedPatterns: [] });
+    expect(res.body).toMatchObject({ slowModeSec: 30, slowModeUntil: 0, blockedTerms: [], blockedPatterns: [] });
     for (const s of [a, b, m]) {
-      expect(await s.next(isType('settings', { slowModeSec: 30 }))).toEqual({ type: 'settings', room, slowModeSec: 30, blockedTerms: [], blockedPatterns: [] });
+      expect(await s.next(isType('settings', { slowModeSec: 30 }))).toMatchObject({ type: 'settings', room, slowModeSec: 30, slowModeUntil: 0 });
     }
 
     const answer = (s: TestClient, n: string) => s.request({ type: 'send', room, text: n, nonce: n }, (f) => (f.type === 'ack' || f.type === 'error') && f.nonce === n);
@@ -251,6 +251,26 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     expect(await answer(b, 's3')).toMatchObject({ type: 'ack' });
     expect((await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: -1 })).status).toBe(400);
     expect((await cluster.api(0, owner.token, 'GET', `/api/v1/rooms/${room}/audit?action=settings_set`)).body.entries).toHaveLength(2);
+  });
+
+  it('turns slow mode on by itself when a room runs hot, and off again after the period', async () => {
+    const { room, owner, viewer } = await setup();
+    await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { autoSlowModeRate: 10, autoSlowModeSec: 30, autoSlowModeForSec: 2 });
+    const watcher = track(await cluster.connectAs(1, viewer));
+    await watcher.request({ type: 'join', room }, isType('joined'));
+    const senders = await Promise.all([1, 2, 3, 4].map((i) => cluster.addUser(`burst${i}`).then((u) => cluster.connectAs(i % 2, u)).then(track)));
+    for (const s of senders) await s.request({ type: 'join', room }, isType('joined'));
+    for (const [i, s] of senders.entries()) for (let n = 0; n < 5; n++) s.send({ type: 'send', room, text: `burst ${i}.${n}`, nonce: `b${n}` });
+    const on = await watcher.next(isType('settings', { slowModeSec: 30 }), 5_000);
+    expect(on.slowModeUntil).toBeGreaterThan(Date.now());
+    // Now a second message from the same user within 30 s is refused …
+    const late = senders[0]!;
+    const first = await late.request({ type: 'send', room, text: 'x', nonce: 'x1' }, (f) => f.nonce === 'x1');
+    const second = await late.request({ type: 'send', room, text: 'y', nonce: 'x2' }, (f) => f.nonce === 'x2');
+    expect([first.code, second.code]).toContain('slow_mode');
+    // … and the period ends by itself: members are told, and sends go through again.
+    expect(await watcher.next(isType('settings', { slowModeSec: 0 }), 6_000)).toMatchObject({ slowModeUntil: 0 });
+    expect(await late.request({ type: 'send', room, text: 'z', nonce: 'x3' }, (f) => f.nonce === 'x3')).toMatchObject({ type: 'ack' });
   });
 
   it('refuses blocked terms, per room and everywhere, on every node; rejects patterns that could backtrack catastrophically', async () => {

@@ -64,6 +64,12 @@ export class Fanout {
     state.timer ??= setTimeout(() => this.flush(room), this.opts.windowMs);
   }
 
+  /** The room's message rate as this node sees it (every node sees every message of its rooms). */
+  rate(room: string): number {
+    const state = this.rooms.get(room);
+    return state ? Math.max(state.rate, state.count) : 0;
+  }
+
   /** Forgets a room this node no longer has members in (pending messages go out first). */
   drop(room: string) {
     this.flush(room);

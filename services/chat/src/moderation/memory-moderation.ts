@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { BlockedTerms, BusBan, BusGlobalSettings, BusHidden, BusSettings, RoomSettings } from '@chatorbit/shared';
-import { defaultSettings, type Ban, type Hidden, type HideRequest, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
+import { defaultSettings, slowModeOn, type Ban, type Hidden, type HideRequest, type ModerationStore, type RateLimit, type RoomRole } from './moderation.ts';
 import { gcra } from './gcra.ts';
 import { CONTROL } from '../broker/memory-control.ts';
 
@@ -15,6 +15,7 @@ export class MemoryModeration {
   globalTerms: BlockedTerms = { blockedTerms: [], blockedPatterns: [] };
   readonly deleted = new Map<string, Set<string>>();
   readonly clearedUpTo = new Map<string, number>();
+  readonly autoClaims = new Map<string, number>();
   readonly slowUntil = new Map<string, number>(); // `${room}\n${userId}` → when the user may post again
   readonly configLimit: RateLimit;
 
@@ -47,7 +48,8 @@ export class MemoryModeration {
     const role = this.roles.get(room)?.get(userId);
     const asRole = role === 'owner' ? 'moderator' : role;
     const key = `${room}\n${userId}`;
-    const slow = this.settings.get(room)?.slowModeSec ?? 0;
+    const settings = this.settings.get(room);
+    const slow = settings && slowModeOn(settings, now) ? settings.slowModeSec : 0;
     const slowed = slow > 0 && asRole !== 'moderator';
     const wait = (this.slowUntil.get(key) ?? 0) - now;
     if (slowed && wait > 0) return { refused: 'slow_mode' as const, retryAfterMs: wait };
@@ -147,6 +149,13 @@ export class MemoryModerationStore implements ModerationStore {
     this.state.settings.set(room, structuredClone(settings));
     const event: BusSettings = { v: 1, type: 'settings', node: nodeId, room, settings: structuredClone(settings) };
     this.channels.emit(room, event);
+  }
+
+  async claimAutoSlowMode(room: string, forMs: number) {
+    const now = Date.now();
+    if ((this.state.autoClaims.get(room) ?? 0) > now) return false;
+    this.state.autoClaims.set(room, now + forMs);
+    return true;
   }
 
   async globalSettings() {

@@ -1,6 +1,17 @@
 import type { BlockedTerms, RoomSettings, UserRef } from '@chatorbit/shared';
 
-export const defaultSettings: RoomSettings = { slowModeSec: 0, blockedTerms: [], blockedPatterns: [] };
+export const defaultSettings: RoomSettings = {
+  slowModeSec: 0,
+  slowModeUntil: 0,
+  autoSlowModeRate: 0,
+  autoSlowModeSec: 5,
+  autoSlowModeForSec: 60,
+  blockedTerms: [],
+  blockedPatterns: [],
+};
+
+/** Whether slow mode applies now. */
+export const slowModeOn = (s: RoomSettings, now = Date.now()) => s.slowModeSec > 0 && (s.slowModeUntil === 0 || now < s.slowModeUntil);
 
 export const roomRoles = ['owner', 'moderator', 'vip'] as const;
 export type RoomRole = (typeof roomRoles)[number];
@@ -64,6 +75,8 @@ export interface ModerationStore {
   settings(room: string): Promise<RoomSettings>;
   /** Stores the room's settings and tells every node (a `settings` bus event on the room's channel). */
   setSettings(room: string, settings: RoomSettings, nodeId: string): Promise<void>;
+  /** True for one caller per period: the node that turns automatic slow mode on. */
+  claimAutoSlowMode(room: string, forMs: number): Promise<boolean>;
   /** The blocked terms of every room. */
   globalSettings(): Promise<BlockedTerms>;
   /** Stores them and tells every node (a `global_settings` event on the control channel). */

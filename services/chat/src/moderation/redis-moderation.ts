@@ -120,10 +120,20 @@ export class RedisModerationStore implements ModerationStore {
 
   async settings(room: string): Promise<RoomSettings> {
     const hash = await this.redis.hgetall(this.keys.roomSettings(room));
+    const num = (field: 'slowModeSec' | 'slowModeUntil' | 'autoSlowModeRate' | 'autoSlowModeSec' | 'autoSlowModeForSec') =>
+      hash[field] === undefined ? defaultSettings[field] : Number(hash[field]);
     return {
-      slowModeSec: hash.slowModeSec === undefined ? defaultSettings.slowModeSec : Number(hash.slowModeSec),
+      slowModeSec: num('slowModeSec'),
+      slowModeUntil: num('slowModeUntil'),
+      autoSlowModeRate: num('autoSlowModeRate'),
+      autoSlowModeSec: num('autoSlowModeSec'),
+      autoSlowModeForSec: num('autoSlowModeForSec'),
       ...termsOf(hash),
     };
+  }
+
+  async claimAutoSlowMode(room: string, forMs: number) {
+    return (await this.redis.set(`${this.keys.roomSettings(room)}:auto`, '1', 'PX', forMs, 'NX')) === 'OK';
   }
 
   async setSettings(room: string, settings: RoomSettings, nodeId: string) {
@@ -132,6 +142,10 @@ export class RedisModerationStore implements ModerationStore {
       .multi()
       .hset(this.keys.roomSettings(room), {
         slowModeSec: settings.slowModeSec,
+        slowModeUntil: settings.slowModeUntil,
+        autoSlowModeRate: settings.autoSlowModeRate,
+        autoSlowModeSec: settings.autoSlowModeSec,
+        autoSlowModeForSec: settings.autoSlowModeForSec,
         blockedTerms: JSON.stringify(settings.blockedTerms),
         blockedPatterns: JSON.stringify(settings.blockedPatterns),
       })

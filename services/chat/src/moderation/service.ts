@@ -163,7 +163,8 @@ export class ModerationService {
   async setSettings(actor: Principal, room: string, change: Partial<RoomSettings>) {
     await this.requireModerator(actor, room);
     checkPatterns(change.blockedPatterns);
-    const settings = { ...(await this.store.settings(room)), ...change };
+    // Slow mode set by hand lasts until turned off, unless an end is given.
+    const settings = { ...(await this.store.settings(room)), ...(change.slowModeSec !== undefined ? { slowModeUntil: 0 } : {}), ...change };
     await this.store.setSettings(room, settings, this.nodeId);
     await this.record(actor, 'settings_set', room, null, { details: { ...change } });
     return settings;

@@ -113,6 +113,10 @@ export const BlockedTerms = Type.Object({
 export type BlockedTerms = Static<typeof BlockedTerms>;
 export const RoomSettings = Type.Object({
   slowModeSec: Type.Integer({ minimum: 0, maximum: 86_400, description: 'Slow mode: one message per this many seconds per user (moderators exempt); 0 = off.' }),
+  slowModeUntil: Type.Integer({ minimum: 0, description: 'When slow mode ends by itself (ms since the epoch; set by automatic slow mode); 0 = when turned off.' }),
+  autoSlowModeRate: Type.Integer({ minimum: 0, maximum: 100_000, description: 'Automatic slow mode: when the room passes this many messages per second, slow mode turns on; 0 = never.' }),
+  autoSlowModeSec: Type.Integer({ minimum: 1, maximum: 3600, description: 'The slow mode automatic slow mode turns on (seconds between messages).' }),
+  autoSlowModeForSec: Type.Integer({ minimum: 1, maximum: 86_400, description: 'How long automatic slow mode stays on.' }),
   ...BlockedTerms.properties,
 });
 export type RoomSettings = Static<typeof RoomSettings>;

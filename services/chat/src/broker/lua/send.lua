@@ -39,8 +39,17 @@ if ARGV[7] ~= '1' then
     role = 'moderator'
   end
 
-  -- Slow mode: one message per slowModeSec per user; moderators are exempt.
-  local slow = tonumber(redis.call('HGET', KEYS[12], 'slowModeSec') or '0')
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+  -- Slow mode: one message per slowModeSec per user; moderators are exempt. Automatic slow mode
+  -- sets slowModeUntil, after which it no longer applies.
+  local slowSettings = redis.call('HMGET', KEYS[12], 'slowModeSec', 'slowModeUntil')
+  local slow = tonumber(slowSettings[1] or '0')
+  local slowUntil = tonumber(slowSettings[2] or '0')
+  if slowUntil > 0 and now >= slowUntil then
+    slow = 0
+  end
   local slowed = slow > 0 and role ~= 'moderator'
   if slowed then
     local wait = redis.call('PTTL', KEYS[13])
@@ -60,8 +69,6 @@ if ARGV[7] ~= '1' then
   if messages > 0 and not isExempt then
     -- GCRA: `messages` per `perSec`, a burst of `messages` at most. The state is the theoretical
     -- arrival time of the next message; it expires once it is in the past.
-    local time = redis.call('TIME')
-    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
     local period = perSec * 1000
     local tat = tonumber(redis.call('GET', KEYS[11]) or now)
     if tat < now then
