@@ -4,6 +4,7 @@ import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { serverOptions } from '../logger.ts';
+import fastifySwagger from '@fastify/swagger';
 import { errorsPlugin } from './errors.ts';
 import { metricsPlugin } from './metrics.ts';
 
@@ -42,6 +43,16 @@ export async function createBaseApp(service: string, logLevel: string) {
     .withTypeProvider<TypeBoxTypeProvider>();
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { service });
+  // The OpenAPI 3.1 document of this service's routes, built from their schemas.
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `ChatOrbit ${service}`, version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown>, logLevel: 'warn' }, async () => app.swagger());
   return app;
 }
 export type BaseApp = Awaited<ReturnType<typeof createBaseApp>>;
