@@ -45,6 +45,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     broker: deps.broker,
     log: deps.log,
     moderation: deps.moderation,
+    audit: deps.audit,
     metrics,
     logger: app.log,
     joinHistoryLimit: config.JOIN_HISTORY_LIMIT,

@@ -4,6 +4,7 @@ import type { BusEvent, Message, Principal, RoomSettings } from '@chatorbit/shar
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import { slowModeOn, type Hidden, type ModerationStore } from './moderation/moderation.ts';
 import type { LoggedMessage } from './history/message-log.ts';
+import type { AuditLog } from './moderation/audit-log.ts';
 import { compileFilter, type TermFilter } from './moderation/term-filter.ts';
 import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
@@ -15,6 +16,8 @@ export interface ChatNodeOptions {
   id: string;
   broker: Broker;
   moderation: ModerationStore;
+  /** Automatic actions (slow mode) are audited like a moderator's. */
+  audit: AuditLog;
   log: MessageLog;
   metrics: ChatMetrics;
   logger: FastifyBaseLogger;
@@ -40,6 +43,9 @@ export class RefusedError extends Error {
     this.refusal = refusal;
   }
 }
+
+/** The actor of automatic moderation in the audit log. */
+const AUTOMATIC = { id: 'system', name: 'automatic slow mode' };
 
 /** The messages a client may see: not deleted, not cleared; the log's own fields stripped. */
 function visible(messages: readonly LoggedMessage[], hidden: Hidden): Message[] {
@@ -264,6 +270,15 @@ export class ChatNode {
     if (!(await this.moderation.claimAutoSlowMode(room, forMs))) return;
     const until = Date.now() + forMs;
     await this.moderation.setSettings(room, { ...settings, slowModeSec: settings.autoSlowModeSec, slowModeUntil: until }, this.id);
+    await this.opts.audit.record({
+      actor: AUTOMATIC,
+      action: 'settings_set',
+      room,
+      target: null,
+      reason: `over ${settings.autoSlowModeRate} messages/s`,
+      expiresAt: until,
+      details: { slowModeSec: settings.autoSlowModeSec, slowModeUntil: until },
+    });
     this.opts.logger.info({ room, slowModeSec: settings.autoSlowModeSec, forMs }, 'automatic slow mode on');
     const timer = setTimeout(() => {
       this.timers.delete(timer);

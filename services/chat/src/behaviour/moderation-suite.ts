@@ -271,6 +271,32 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     // … and the period ends by itself: members are told, and sends go through again.
     expect(await watcher.next(isType('settings', { slowModeSec: 0 }), 6_000)).toMatchObject({ slowModeUntil: 0 });
     expect(await late.request({ type: 'send', room, text: 'z', nonce: 'x3' }, (f) => f.nonce === 'x3')).toMatchObject({ type: 'ack' });
+    const audit = await cluster.api(0, owner.token, 'GET', `/api/v1/rooms/${room}/audit?action=settings_set&limit=1`);
+    expect(audit.body.entries[0]).toMatchObject({ actor: { id: 'system' }, details: { slowModeSec: 30 } });
+  });
+
+  it('audits every kind of action', async () => {
+    const { room, owner, mod, viewer } = await setup();
+    const writer = track(await cluster.connectAs(0, mod));
+    await writer.request({ type: 'join', room }, isType('joined'));
+    const { id } = await writer.request({ type: 'send', room, text: 'x', nonce: 'x' }, isType('ack'));
+    const act = (method: string, path: string, body?: unknown) => cluster.api(0, owner.token, method, path, body);
+    await act('PUT', `/api/v1/rooms/${room}/roles/${viewer.userId}`, { role: 'vip' });
+    await act('DELETE', `/api/v1/rooms/${room}/roles/${viewer.userId}`);
+    await act('POST', `/api/v1/rooms/${room}/bans`, { userId: viewer.userId });
+    await act('DELETE', `/api/v1/rooms/${room}/bans/${viewer.userId}`);
+    await act('POST', `/api/v1/rooms/${room}/bans`, { userId: viewer.userId, durationSec: 5 });
+    await act('PUT', `/api/v1/rooms/${room}/ratelimit`, { messages: 10, perSec: 10 });
+    await act('DELETE', `/api/v1/rooms/${room}/ratelimit`);
+    await act('PUT', `/api/v1/rooms/${room}/settings`, { slowModeSec: 1 });
+    await act('DELETE', `/api/v1/rooms/${room}/messages/${id}`);
+    await act('POST', `/api/v1/rooms/${room}/clear`);
+    const entries = (await act('GET', `/api/v1/rooms/${room}/audit?limit=100`)).body.entries as Array<{ action: string; actor: { id: string } }>;
+    expect(entries.map((e) => e.action).reverse()).toEqual([
+      'room_create', 'role_grant', 'role_grant', 'role_grant', 'role_revoke', 'ban', 'unban', 'timeout',
+      'ratelimit_set', 'ratelimit_reset', 'settings_set', 'message_delete', 'room_clear',
+    ]);
+    expect(entries.slice(0, 10).every((e) => e.actor.id === owner.userId)).toBe(true);
   });
 
   it('refuses blocked terms, per room and everywhere, on every node; rejects patterns that could backtrack catastrophically', async () => {
