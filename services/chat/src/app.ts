@@ -30,12 +30,6 @@ export interface ChatDeps {
   persistence?: { redis: Redis; keys: RedisKeys };
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    chatNode: ChatNode;
-  }
-}
-
 /** The chat service: WebSocket endpoint, history routes, health and metrics. Never listens. */
 export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<FastifyInstance> {
   const app = await createBaseApp('chat', config.LOG_LEVEL);
@@ -81,7 +75,6 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     // onClose runs after the sockets are closed (preClose): every send accepted is in the stream.
     app.addHook('onClose', () => persister.stop());
   }
-  app.decorate('chatNode', node);
   await app.register(healthPlugin, {
     checks: { broker: () => deps.broker.ping(), log: () => deps.log.ping() },
   });

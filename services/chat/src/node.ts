@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BusEvent, Message, Principal, RoomSettings } from '@chatorbit/shared';
+import { isAdmin, type BusEvent, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import { slowModeOn, type Hidden, type ModerationStore } from './moderation/moderation.ts';
 import type { LoggedMessage } from './history/message-log.ts';
@@ -71,7 +71,7 @@ export interface JoinResult {
  */
 export class ChatNode {
   readonly id: string;
-  readonly hub = new Hub();
+  private readonly hub = new Hub();
   readonly history: RoomHistory;
   private readonly fanout: Fanout;
   private readonly broker: Broker;
@@ -120,7 +120,7 @@ export class ChatNode {
    * arrives live, or both; the connection drops live messages at or below what it was given.
    */
   async join(room: string, subscriber: Subscriber & Session, since?: number): Promise<JoinResult> {
-    if (!subscriber.principal.roles.includes('admin')) {
+    if (!isAdmin(subscriber.principal)) {
       const ban = await this.moderation.banOf(room, subscriber.principal.userId);
       if (ban) throw new RefusedError({ refused: 'banned', until: ban.until, reason: ban.reason });
     }
@@ -169,7 +169,7 @@ export class ChatNode {
       text,
       ts: Date.now(),
       nonce,
-      privileged: user.roles.includes('admin'),
+      privileged: isAdmin(user),
     });
     if (!result.refused && !result.duplicate) this.metrics.messagesSent.inc();
     return result;

@@ -45,11 +45,4 @@ export class Hub {
     for (const member of this.rooms.get(room) ?? []) member.notice(room, frame);
   }
 
-  size(room: string): number {
-    return this.rooms.get(room)?.size ?? 0;
-  }
-
-  get roomCount(): number {
-    return this.rooms.size;
-  }
 }

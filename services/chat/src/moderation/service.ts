@@ -1,4 +1,4 @@
-import { AppError, notFound, type BlockedTerms, type Principal, type RoomSettings, type UserStore } from '@chatorbit/shared';
+import { AppError, isAdmin, notFound, type BlockedTerms, type Principal, type RoomSettings, type UserStore } from '@chatorbit/shared';
 import { patternProblem } from './term-filter.ts';
 import type { Broker } from '../broker/broker.ts';
 import type { MessageLog } from '../history/message-log.ts';
@@ -13,7 +13,6 @@ export const forbidden = (message: string) => new AppError(403, 'forbidden', mes
 const rank = (authority: Authority) =>
   authority === 'admin' ? 4 : authority === 'owner' ? 3 : authority === 'moderator' ? 2 : authority === 'vip' ? 1 : 0;
 
-const isAdmin = (p: Principal) => p.roles.includes('admin');
 const actorOf = (p: Principal) => ({ id: p.userId, name: p.name });
 
 function checkPatterns(patterns: readonly string[] | undefined) {
@@ -217,7 +216,7 @@ export class ModerationService {
     if (targetId === actor.userId) throw forbidden(`you cannot ${verb} yourself`);
     const target = await this.users.findById(targetId);
     if (!target) throw notFound('user');
-    if (target.roles?.includes('admin')) throw forbidden(`admins cannot be ${verb}ned`);
+    if (isAdmin(target)) throw forbidden(`admins cannot be ${verb}ned`);
     if (room !== null && rank(await this.store.roleOf(room, targetId)) >= rank(authority)) {
       throw forbidden(`you may only ${verb} users ranked below you in this room`);
     }

@@ -37,5 +37,3 @@ export function compileFilter(terms: BlockedTerms): TermFilter {
     },
   };
 }
-
-export const noTerms: BlockedTerms = { blockedTerms: [], blockedPatterns: [] };

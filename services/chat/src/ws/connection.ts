@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
-import { closeCodes, type ClientFrame, type ErrorFrame, type Message, type Principal, type ServerFrame, type WsErrorCode } from '@chatorbit/shared';
+import { closeCodes, isAdmin, type ClientFrame, type ErrorFrame, type Message, type Principal, type ServerFrame, type WsErrorCode } from '@chatorbit/shared';
 import { RefusedError, type ChatNode, type Session } from '../node.ts';
 import type { Refused } from '../broker/broker.ts';
 import type { Subscriber } from '../hub/hub.ts';
@@ -171,7 +171,7 @@ export class Connection implements Subscriber, Session {
         if (!this.rooms.has(room)) return this.fail('not_joined', `join ${room} before sending to it`, { room, nonce });
         const problem = checkText(frame.text, this.limits.maxTextLength);
         if (problem) return this.fail('invalid_text', problem, { room, nonce });
-        if (!this.principal.roles.includes('admin')) {
+        if (!isAdmin(this.principal)) {
           const term = await this.node.blockedTerm(room, frame.text);
           if (term !== undefined) return this.fail('blocked_term', `the message contains a blocked term (${term})`, { room, nonce });
         }

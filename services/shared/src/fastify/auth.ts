@@ -16,6 +16,12 @@ declare module 'fastify' {
   }
 }
 
+/** The principal of a request that passed `app.authenticate`; 401 if it did not. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
 export const authPlugin = fp<{ verifier: TokenVerifier }>(
   async (app, { verifier }) => {
     app.decorateRequest('principal', undefined);

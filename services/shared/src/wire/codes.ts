@@ -25,6 +25,7 @@ export type WsErrorCode = (typeof wsErrorCodes)[number];
  *   before reconnecting; reconnecting unchanged fails the same way;
  * - 4500–4999 like HTTP 5xx: transient, reconnect with backoff.
  * 1001 (the server is shutting down) means: reconnect now; another node will take the socket.
+ * What each code means to a client is in docs/PROTOCOL.md (a test checks every code is there).
  */
 export const closeCodes = {
   normal: 1000,
@@ -36,13 +37,3 @@ export const closeCodes = {
   slowConsumer: 4508,
 } as const;
 export type CloseCode = (typeof closeCodes)[keyof typeof closeCodes];
-
-export const closeCodeDocs: Record<CloseCode, string> = {
-  1000: 'normal closure',
-  1001: 'going away: the server is shutting down or restarting; reconnect (another node will serve you)',
-  1009: 'frame over the hard size limit (4 × MAX_FRAME_BYTES); terminal for that frame',
-  1011: 'unexpected server error; reconnect with backoff',
-  1013: 'try again later: the gateway could not reach a chat node, or the token could not be checked (auth keys unreachable); reconnect with backoff',
-  4401: 'no token, a malformed token, or an invalid or expired one; get a new token, then reconnect',
-  4508: 'slow consumer: the socket fell more than MAX_BUFFERED_BYTES behind; reconnect and resume with `since`',
-};

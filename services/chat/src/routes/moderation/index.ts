@@ -1,15 +1,9 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BlockedTerms, RoomName, RoomSettings, unauthorized, type Principal } from '@chatorbit/shared';
-import type { FastifyRequest } from 'fastify';
+import { BlockedTerms, principalOf, RoomName, RoomSettings } from '@chatorbit/shared';
 import type { ModerationService } from '../../moderation/service.ts';
 import type { Ban, RateLimit } from '../../moderation/moderation.ts';
 import { AuditEntryView, AuditQuery, BanBody, BanView, RateLimitBody, RateLimitView, RoleBody, RoomParams, UserId, errors } from './schemas.ts';
-
-const principalOf = (request: FastifyRequest): Principal => {
-  if (!request.principal) throw unauthorized();
-  return request.principal;
-};
 
 const banView = (ban: Ban) => ({
   ...ban,

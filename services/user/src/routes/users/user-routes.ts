@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
-import { notFound, toPublicUser, unauthorized, type UserStore } from '@chatorbit/shared';
+import { notFound, principalOf, toPublicUser, type UserStore } from '@chatorbit/shared';
 import { ErrorResponse, PublicUser, UserParams } from './schemas.ts';
 
 export interface UserRoutesOptions {
@@ -41,8 +40,3 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     },
   );
 };
-
-function principalOf(request: FastifyRequest) {
-  if (!request.principal) throw unauthorized();
-  return request.principal;
-}
