@@ -122,3 +122,9 @@ export function extractToken(authorization: string | undefined, queryToken: stri
   }
   return queryToken || undefined;
 }
+
+/** The role of a guest viewer's token (POST /api/v1/auth/guest): it may join and read, never send. */
+export const GUEST_ROLE = 'guest';
+
+/** A guest viewer: no account behind the token. */
+export const isGuest = (holder: { roles: readonly string[] }) => holder.roles.includes(GUEST_ROLE);

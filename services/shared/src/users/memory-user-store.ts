@@ -5,6 +5,8 @@ import {
   normalizeRoles,
   usernameKey,
   type NewUser,
+  type ProfilePatch,
+  type UserPage,
   type UserRecord,
   type UserStore,
 } from './user-store.ts';
@@ -31,6 +33,10 @@ export class MemoryUserStore implements UserStore {
       roles: normalizeRoles(user.roles),
       id: new ObjectId().toHexString(),
       createdAt: new Date(),
+      displayName: null,
+      color: null,
+      avatarUrl: null,
+      deactivatedAt: null,
     };
     this.byId.set(record.id, record);
     this.byUsername.set(uKey, record);
@@ -53,6 +59,44 @@ export class MemoryUserStore implements UserStore {
     if (!found) return undefined;
     // The three maps hold the same object, so one assignment updates every lookup.
     found.roles = normalizeRoles(roles);
+    return copy(found);
+  }
+
+  async updateProfile(id: string, patch: ProfilePatch) {
+    return this.update(id, (u) => {
+      if (patch.displayName !== undefined) u.displayName = patch.displayName;
+      if (patch.color !== undefined) u.color = patch.color;
+      if (patch.avatarUrl !== undefined) u.avatarUrl = patch.avatarUrl;
+    });
+  }
+
+  async setPasswordHash(id: string, passwordHash: string) {
+    return this.update(id, (u) => {
+      u.passwordHash = passwordHash;
+    });
+  }
+
+  async setDeactivated(id: string, deactivated: boolean) {
+    return this.update(id, (u) => {
+      u.deactivatedAt = deactivated ? (u.deactivatedAt ?? new Date()) : null;
+    });
+  }
+
+  async search(prefix: string, { limit, after }: { limit: number; after?: string }): Promise<UserPage> {
+    const from = usernameKey(prefix);
+    const keys = [...this.byUsername.keys()]
+      .filter((k) => k.startsWith(from) && (after === undefined || k > after))
+      .sort();
+    const page = keys.slice(0, limit);
+    const users = page.map((k) => copy(this.byUsername.get(k) as UserRecord));
+    return keys.length > limit ? { users, next: page[page.length - 1] as string } : { users };
+  }
+
+  private update(id: string, change: (u: UserRecord) => void) {
+    const found = this.byId.get(id);
+    if (!found) return undefined;
+    // The three maps hold the same object, so one change updates every lookup.
+    change(found);
     return copy(found);
   }
 }

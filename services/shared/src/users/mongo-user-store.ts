@@ -5,6 +5,8 @@ import {
   normalizeRoles,
   usernameKey,
   type NewUser,
+  type ProfilePatch,
+  type UserPage,
   type UserRecord,
   type UserStore,
 } from './user-store.ts';
@@ -19,6 +21,11 @@ interface UserDoc {
   createdAt: Date;
   /** Global roles. Absent in documents written before roles existed: read as []. */
   roles?: string[];
+  /** Profile and deactivation: absent in older documents, read as null. */
+  displayName?: string | null;
+  color?: string | null;
+  avatarUrl?: string | null;
+  deactivatedAt?: Date | null;
 }
 
 /** Accounts in the `users` collection, unique on usernameKey and email (both lower-cased). */
@@ -74,12 +81,43 @@ export class MongoUserStore implements UserStore {
   }
 
   async setRoles(id: string, roles: readonly string[]) {
+    return this.set(id, { roles: normalizeRoles(roles) });
+  }
+
+  async updateProfile(id: string, patch: ProfilePatch) {
+    const fields: Partial<UserDoc> = {};
+    if (patch.displayName !== undefined) fields.displayName = patch.displayName;
+    if (patch.color !== undefined) fields.color = patch.color;
+    if (patch.avatarUrl !== undefined) fields.avatarUrl = patch.avatarUrl;
+    return Object.keys(fields).length > 0 ? this.set(id, fields) : this.findById(id);
+  }
+
+  async setPasswordHash(id: string, passwordHash: string) {
+    return this.set(id, { passwordHash });
+  }
+
+  async setDeactivated(id: string, deactivated: boolean) {
+    if (!deactivated) return this.set(id, { deactivatedAt: null });
+    // Keep the first date when deactivated twice.
     if (!ObjectId.isValid(id) || id.length !== 24) return undefined;
-    const doc = await this.users.findOneAndUpdate(
-      { _id: new ObjectId(id) },
-      { $set: { roles: normalizeRoles(roles) } },
-      { returnDocument: 'after' },
-    );
+    await this.users.updateOne({ _id: new ObjectId(id), deactivatedAt: { $in: [null] } }, { $set: { deactivatedAt: new Date() } });
+    return this.findById(id);
+  }
+
+  async search(prefix: string, { limit, after }: { limit: number; after?: string }): Promise<UserPage> {
+    const from = usernameKey(prefix);
+    // A range on the unique index rather than a regex: no escaping, and it uses the index.
+    const range: { $gte: string; $lt: string; $gt?: string } = { $gte: from, $lt: `${from}\uffff` };
+    if (after !== undefined) range.$gt = after;
+    const docs = await this.users.find({ usernameKey: range }).sort({ usernameKey: 1 }).limit(limit + 1).toArray();
+    const users = docs.slice(0, limit).map(toRecord);
+    const last = docs[limit - 1];
+    return docs.length > limit && last ? { users, next: last.usernameKey } : { users };
+  }
+
+  private async set(id: string, fields: Partial<UserDoc>) {
+    if (!ObjectId.isValid(id) || id.length !== 24) return undefined;
+    const doc = await this.users.findOneAndUpdate({ _id: new ObjectId(id) }, { $set: fields }, { returnDocument: 'after' });
     return doc ? toRecord(doc) : undefined;
   }
 
@@ -102,5 +140,9 @@ function toRecord(doc: UserDoc): UserRecord {
     passwordHash: doc.passwordHash,
     createdAt: doc.createdAt,
     roles: Array.isArray(doc.roles) ? doc.roles.filter((r): r is string => typeof r === 'string') : [],
+    displayName: doc.displayName ?? null,
+    color: doc.color ?? null,
+    avatarUrl: doc.avatarUrl ?? null,
+    deactivatedAt: doc.deactivatedAt ?? null,
   };
 }

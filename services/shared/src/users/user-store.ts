@@ -17,22 +17,52 @@ export interface UserRecord {
    * by a newer one) is passed on, not dropped. Accounts stored before roles existed have [].
    */
   roles: string[];
+  /** Profile, set by the user: null when never set. */
+  displayName: string | null;
+  /** `#rrggbb`, or null. */
+  color: string | null;
+  /** An https URL, or null. */
+  avatarUrl: string | null;
+  /** When an admin deactivated the account; null while it is active. */
+  deactivatedAt: Date | null;
+}
+
+/** The fields of an account its owner may change; null clears one, undefined leaves it. */
+export interface ProfilePatch {
+  displayName?: string | null;
+  color?: string | null;
+  avatarUrl?: string | null;
+}
+
+/** One page of a username search: `next` is the cursor of the following page, if any. */
+export interface UserPage {
+  users: UserRecord[];
+  next?: string;
 }
 
 /** A new account; without `roles` it has none. */
-export type NewUser = Omit<UserRecord, 'id' | 'createdAt' | 'roles'> & { roles?: readonly string[] };
+export type NewUser = Pick<UserRecord, 'username' | 'email' | 'passwordHash'> & { roles?: readonly string[] };
 
 /** The public view of an account. Roles are not part of it. */
 export interface PublicUser {
   id: string;
   username: string;
+  displayName: string | null;
+  color: string | null;
+  avatarUrl: string | null;
   createdAt: string;
+  /** Present (true) only on deactivated accounts. */
+  deactivated?: true;
 }
 
 export const toPublicUser = (u: UserRecord): PublicUser => ({
   id: u.id,
   username: u.username,
+  displayName: u.displayName,
+  color: u.color,
+  avatarUrl: u.avatarUrl,
   createdAt: u.createdAt.toISOString(),
+  ...(u.deactivatedAt ? { deactivated: true as const } : {}),
 });
 
 export class DuplicateUserError extends Error {
@@ -61,6 +91,17 @@ export interface UserStore {
    * different lists leave the last one, so read, change and write only where that is acceptable.
    */
   setRoles(id: string, roles: readonly string[]): Promise<UserRecord | undefined>;
+  /** Applies a profile patch (values already validated); undefined if there is no account `id`. */
+  updateProfile(id: string, patch: ProfilePatch): Promise<UserRecord | undefined>;
+  /** Replaces the password hash; undefined if there is no account `id`. */
+  setPasswordHash(id: string, passwordHash: string): Promise<UserRecord | undefined>;
+  /** Deactivates (true) or reactivates (false) an account; undefined if there is no account `id`. */
+  setDeactivated(id: string, deactivated: boolean): Promise<UserRecord | undefined>;
+  /**
+   * Accounts whose username starts with `prefix` (case-insensitive), in username order, `limit`
+   * per page; `after` is the `next` of the previous page.
+   */
+  search(prefix: string, options: { limit: number; after?: string }): Promise<UserPage>;
   ping(): Promise<void>;
 }
 
