@@ -30,6 +30,7 @@ export type WsErrorCode = (typeof wsErrorCodes)[number];
 export const closeCodes = {
   normal: 1000,
   goingAway: 1001,
+  invalidPayload: 1007,
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,
