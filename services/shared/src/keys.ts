@@ -50,6 +50,19 @@ export function redisKeys(prefix = 'orbit') {
     rateState: (name: string, userId: string) => `${room(name)}:rl:${userId}`,
     /** Pub/sub channel every node subscribes to: events about no single room (global bans). */
     controlChannel: `${prefix}:control`,
+    /** Set of the ids of chat nodes that publish presence (an id whose counts expired is removed). */
+    presenceNodes: `${prefix}:presence:nodes`,
+    /** Hash room → "viewers,users,guests" of one chat node, rewritten every heartbeat, expiring after 3. */
+    presenceNode: (nodeId: string) => `${prefix}:presence:node:${nodeId}`,
+    /**
+     * Hash userId → JSON {name, guest} of a room's members on one chat node, kept while that node
+     * has at most PRESENCE_MEMBER_LIST_MAX of the room's viewers; expires with the node's counts.
+     */
+    presenceMembers: (name: string, nodeId: string) => `${room(name)}:members:${nodeId}`,
+    /** Sorted set room → viewers summed over the nodes: a cache rebuilt at most once per half heartbeat. */
+    presenceRooms: `${prefix}:presence:rooms`,
+    /** Hash room → "viewers,users,guests" summed over the nodes, rebuilt with presenceRooms. */
+    presenceRoomCounts: `${prefix}:presence:rooms:counts`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
