@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis, Result } from 'ioredis';
 import type { RedisKeys } from '@chatorbit/shared';
 import type { LocalPresence, Member } from './local.ts';
-import { byUserId, packCounts, unpackCounts, type PresenceStore, type RoomEntry, type RoomPresence } from './store.ts';
+import { byUserId, type PresenceStore, type RoomEntry, type RoomPresence } from './store.ts';
 
 const ROOM_LUA = readFileSync(new URL('./lua/room.lua', import.meta.url), 'utf8');
 const ROOMS_LUA = readFileSync(new URL('./lua/rooms.lua', import.meta.url), 'utf8');
@@ -14,8 +14,8 @@ declare module 'ioredis' {
       nodePrefix: string, room: string, membersPrefix: string, memberListMax: number, withMembers: '0' | '1',
     ): Result<Array<number | string>, Context>;
     presenceRooms(
-      nodesKey: string, summaryKey: string, summaryCountsKey: string,
-      nodePrefix: string, ttlMs: number, mode: 'page' | 'rooms', ...args: Array<string | number>
+      nodesKey: string, viewersKey: string, usersKey: string, guestsKey: string,
+      nodePrefix: string, ttlMs: number, mode: 'page' | 'viewers', ...args: Array<string | number>
     ): Result<Array<number | string | null>, Context>;
   }
 }
@@ -28,13 +28,16 @@ export interface RedisPresenceOptions {
   memberListMax: number;
 }
 
+const kinds = ['viewers', 'users', 'guests'] as const;
+
 /**
- * Presence in Redis. Every heartbeat each node replaces its hash room → "viewers,users,guests"
- * (expiring after three heartbeats, so a dead node's counts vanish by themselves) and, for each
- * room where it has at most memberListMax viewers, its hash of that room's members (rewritten
- * only when they changed; otherwise its expiry is pushed back). Reads run a script over the set
- * of node ids: O(nodes) for a room. The room list and the pushed counts read a summary of all
- * rooms that the first reader after it expires rebuilds (every half heartbeat at most).
+ * Presence in Redis. Every heartbeat each node replaces its three sorted sets room → viewers,
+ * users, guests (expiring after three heartbeats, so a dead node's counts vanish by themselves)
+ * and, for each room where it has at most memberListMax viewers, its hash of that room's members
+ * (rewritten only when they changed; otherwise its expiry is pushed back). A room's presence is
+ * a script over the set of node ids: O(nodes). The room list and the pushed counts read a
+ * summary of every room, three ZUNIONSTOREs of the live nodes' sets, rebuilt by the first reader
+ * after it expires (every half heartbeat at most).
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly redis: Redis;
@@ -54,7 +57,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.summaryTtlMs = Math.max(50, Math.floor(opts.heartbeatMs / 2));
     this.memberListMax = opts.memberListMax;
     if (!this.redis.presenceRoom) this.redis.defineCommand('presenceRoom', { numberOfKeys: 1, lua: ROOM_LUA });
-    if (!this.redis.presenceRooms) this.redis.defineCommand('presenceRooms', { numberOfKeys: 3, lua: ROOMS_LUA });
+    if (!this.redis.presenceRooms) this.redis.defineCommand('presenceRooms', { numberOfKeys: 4, lua: ROOMS_LUA });
   }
 
   /** One MULTI: this node's counts replaced, member hashes written or kept alive, its id in the set. */
@@ -62,14 +65,13 @@ export class RedisPresenceStore implements PresenceStore {
     const { keys, nodeId } = this;
     const ttl = String(this.ttlMs);
     const changed = local.takeChanged();
-    const nodeKey = keys.presenceNode(nodeId);
-    const counts: string[] = [];
-    const commands: string[][] = [['del', nodeKey]];
+    const counts = { viewers: [] as string[], users: [] as string[], guests: [] as string[] };
+    const commands: string[][] = [['del', ...kinds.map((kind) => keys.presenceNode(nodeId, kind))]];
     /** Index of a PEXPIRE-only command → its room: 0 back means the hash was lost, so it is rewritten next time. */
     const kept = new Map<number, string>();
     const listed = new Set<string>();
     for (const [room, c] of local.rooms()) {
-      counts.push(room, packCounts(c));
+      for (const kind of kinds) counts[kind].push(String(c[kind]), room);
       if (c.viewers > this.memberListMax) continue;
       listed.add(room);
       const key = keys.presenceMembers(room, nodeId);
@@ -82,7 +84,9 @@ export class RedisPresenceStore implements PresenceStore {
       }
     }
     for (const room of this.listed) if (!listed.has(room)) commands.push(['del', keys.presenceMembers(room, nodeId)]);
-    if (counts.length > 0) commands.push(['hset', nodeKey, ...counts], ['pexpire', nodeKey, ttl]);
+    if (counts.viewers.length > 0) {
+      for (const kind of kinds) commands.push(['zadd', keys.presenceNode(nodeId, kind), ...counts[kind]], ['pexpire', keys.presenceNode(nodeId, kind), ttl]);
+    }
     commands.push(['sadd', keys.presenceNodes, nodeId]);
     let results;
     try {
@@ -97,11 +101,11 @@ export class RedisPresenceStore implements PresenceStore {
 
   async room(room: string, withMembers: boolean): Promise<RoomPresence> {
     const { keys } = this;
-    const [viewers, users, guests, listed, ...flat] = (await this.redis.presenceRoom(
-      keys.presenceNodes, keys.presenceNode(''), room, keys.presenceMembers(room, ''), this.memberListMax, withMembers ? '1' : '0',
-    )).map((v) => (typeof v === 'number' ? v : String(v)));
+    const [viewers, users, guests, listed, ...flat] = await this.redis.presenceRoom(
+      keys.presenceNodes, keys.presenceNodePrefix, room, keys.presenceMembers(room, ''), this.memberListMax, withMembers ? '1' : '0',
+    );
     const counts = { viewers: Number(viewers), users: Number(users), guests: Number(guests) };
-    if (!withMembers || listed !== 1) return counts;
+    if (!withMembers || Number(listed) !== 1) return counts;
     const members: Member[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const { name, guest } = JSON.parse(String(flat[i + 1])) as { name: string; guest: boolean };
@@ -113,31 +117,36 @@ export class RedisPresenceStore implements PresenceStore {
   async rooms(offset: number, limit: number) {
     const [total, ...flat] = await this.summary('page', offset, limit);
     const rooms: RoomEntry[] = [];
-    for (let i = 0; i < flat.length; i += 2) rooms.push({ room: String(flat[i]), ...unpackCounts(String(flat[i + 1] ?? '')) });
+    for (let i = 0; i < flat.length; i += 4) {
+      rooms.push({ room: String(flat[i]), viewers: Number(flat[i + 1]), users: Number(flat[i + 2]), guests: Number(flat[i + 3]) });
+    }
     return { rooms, total: Number(total) };
   }
 
   async viewers(rooms: readonly string[]) {
     const viewers = new Map<string, number>();
     if (rooms.length === 0) return viewers;
-    const counts = await this.summary('rooms', ...rooms);
+    const scores = await this.summary('viewers', ...rooms);
     rooms.forEach((room, i) => {
-      const packed = counts[i];
-      if (packed !== null && packed !== undefined) viewers.set(room, unpackCounts(String(packed)).viewers);
+      const score = scores[i];
+      if (score !== null && score !== undefined) viewers.set(room, -Number(score));
     });
     return viewers;
   }
 
   async withdraw() {
     const { keys, nodeId } = this;
-    const tx = this.redis.multi().srem(keys.presenceNodes, nodeId).del(keys.presenceNode(nodeId));
+    const tx = this.redis.multi().srem(keys.presenceNodes, nodeId).del(...kinds.map((kind) => keys.presenceNode(nodeId, kind)));
     for (const room of this.listed) tx.del(keys.presenceMembers(room, nodeId));
     this.listed = new Set();
     await tx.exec();
   }
 
-  private summary(mode: 'page' | 'rooms', ...args: Array<string | number>) {
+  private summary(mode: 'page' | 'viewers', ...args: Array<string | number>) {
     const { keys } = this;
-    return this.redis.presenceRooms(keys.presenceNodes, keys.presenceRooms, keys.presenceRoomCounts, keys.presenceNode(''), this.summaryTtlMs, mode, ...args);
+    return this.redis.presenceRooms(
+      keys.presenceNodes, keys.presenceRooms('viewers'), keys.presenceRooms('users'), keys.presenceRooms('guests'),
+      keys.presenceNodePrefix, this.summaryTtlMs, mode, ...args,
+    );
   }
 }

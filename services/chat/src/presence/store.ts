@@ -37,14 +37,6 @@ export interface PresenceStore {
   withdraw(): Promise<void>;
 }
 
-/** Parses "viewers,users,guests" as the Redis store keeps counts. */
-export function unpackCounts(packed: string): Counts {
-  const [viewers = 0, users = 0, guests = 0] = packed.split(',').map(Number);
-  return { viewers, users, guests };
-}
-
-export const packCounts = (c: Counts) => `${c.viewers},${c.users},${c.guests}`;
-
 /** Most viewers first; rooms with as many, by name. */
 export const byViewers = (a: RoomEntry, b: RoomEntry) => b.viewers - a.viewers || (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
 

@@ -1,17 +1,20 @@
 -- The presence of one room over every chat node: O(nodes), plus O(members) for a room small
 -- enough to list, whose users and guests are then counted once however many nodes see them.
+-- Builds key names from node ids (ChatOrbit runs on one Redis master, not Redis Cluster).
 -- KEYS[1]: the set of node ids.
--- ARGV[1]: a node's counts key without the node id; ARGV[2]: the room;
--- ARGV[3]: the room's member key without the node id; ARGV[4]: the member list size;
--- ARGV[5]: '1' to return the members.
+-- ARGV[1]: presenceNodePrefix; ARGV[2]: the room; ARGV[3]: the room's member key without the
+-- node id; ARGV[4]: the member list size; ARGV[5]: '1' to return the members.
 -- Returns {viewers, users, guests, listed (0/1), userId, member JSON, userId, member JSON, ...}.
+local room = ARGV[2]
 local viewers, users, guests = 0, 0, 0
 local nodes = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local packed = redis.call('HGET', ARGV[1] .. id, ARGV[2])
-  if packed then
-    local v, u, g = string.match(packed, '^(%d+),(%d+),(%d+)$')
-    viewers, users, guests = viewers + tonumber(v), users + tonumber(u), guests + tonumber(g)
+  local key = ARGV[1] .. id .. ':'
+  local v = redis.call('ZSCORE', key .. 'viewers', room)
+  if v then
+    viewers = viewers + tonumber(v)
+    users = users + tonumber(redis.call('ZSCORE', key .. 'users', room) or 0)
+    guests = guests + tonumber(redis.call('ZSCORE', key .. 'guests', room) or 0)
     nodes[#nodes + 1] = id
   end
 end
