@@ -13,6 +13,9 @@ import { ChatNode } from './node.ts';
 import { createChatMetrics } from './metrics.ts';
 import { websocketPlugin } from './ws/plugin.ts';
 import { messagesRoutes } from './routes/rooms/messages.ts';
+import { presenceRoutes } from './routes/rooms/presence.ts';
+import { PresenceService } from './presence/service.ts';
+import type { PresenceStore } from './presence/store.ts';
 
 export interface ChatDeps {
   nodeId: string;
@@ -23,6 +26,8 @@ export interface ChatDeps {
   /** Accounts: moderation looks up its targets (unknown → 404, admins can't be banned). */
   users: UserStore;
   verifier: TokenVerifier;
+  /** Viewer counts and member lists shared by the nodes. */
+  presence: PresenceStore;
   /**
    * The Redis engine's persistence stream: given, this node runs a persister moving messages
    * from it into `log` (started with the app, stopped after its sockets are closed).
@@ -34,6 +39,16 @@ export interface ChatDeps {
 export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<FastifyInstance> {
   const app = await createBaseApp('chat', config.LOG_LEVEL);
   const metrics = createChatMetrics(app.metrics);
+  const presence = new PresenceService({
+    store: deps.presence,
+    heartbeatMs: config.PRESENCE_HEARTBEAT_MS,
+    intervalMs: config.PRESENCE_INTERVAL_MS,
+    metrics,
+    logger: app.log.child({ role: 'presence' }),
+  });
+  app.addHook('onReady', () => presence.start());
+  // After the sockets are closed (preClose): this node's counts leave the store at once.
+  app.addHook('onClose', () => presence.stop());
   const node = new ChatNode({
     id: deps.nodeId,
     broker: deps.broker,
@@ -46,6 +61,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     resumeMaxMessages: config.RESUME_MAX_MESSAGES,
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchMinRate: config.BATCH_MIN_RATE,
+    presence: presence.local,
   });
   app.addHook('onClose', async () => node.close());
   if (config.MESSAGE_RETENTION_DAYS > 0) {
@@ -92,6 +108,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
   await app.register(messagesRoutes, { node });
+  await app.register(presenceRoutes, { presence: deps.presence, moderation: deps.moderation, memberListMax: config.PRESENCE_MEMBER_LIST_MAX });
   const moderation = new ModerationService({
     store: deps.moderation,
     audit: deps.audit,

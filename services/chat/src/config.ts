@@ -101,5 +101,24 @@ export const chatConfigSchema = Type.Object({
     minimum: 0,
     description: 'Messages older than this many days are deleted (each chat node sweeps hourly); 0 keeps every message forever.',
   }),
+  PRESENCE_HEARTBEAT_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 60_000,
+    description:
+      "How often each chat node writes its rooms' viewer counts to Redis. A node that stops (crash, SIGKILL) drops out of every count within three heartbeats.",
+  }),
+  PRESENCE_INTERVAL_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 600_000,
+    description: 'How often a room\'s sockets are sent `{"type":"presence","room","viewers"}`: at most once per interval, when the count changed (and to sockets that joined since the last one).',
+  }),
+  PRESENCE_MEMBER_LIST_MAX: Type.Integer({
+    default: 1000,
+    minimum: 0,
+    maximum: 10_000,
+    description: 'Rooms with at most this many viewers have a member list (GET /api/v1/rooms/:room/members); bigger rooms answer 409 room_too_large.',
+  }),
 });
 export type ChatConfig = Static<typeof chatConfigSchema>;

@@ -46,6 +46,16 @@ export function createChatMetrics(registry: Registry) {
       labelNames: ['code'] as const,
       registers,
     }),
+    presenceFrames: new Counter({
+      name: 'chatorbit_presence_frames_total',
+      help: 'Presence frames (viewer counts) written to local sockets.',
+      registers,
+    }),
+    presenceFailures: new Counter({
+      name: 'chatorbit_presence_failures_total',
+      help: 'Failed presence heartbeats and reads for the pushed counts (each is retried at the next one).',
+      registers,
+    }),
     invalidBusEvents: new Counter({
       name: 'chatorbit_bus_invalid_events_total',
       help: 'Bus payloads dropped because they did not decode as a known event version.',
