@@ -114,9 +114,6 @@ export function createTokenVerifier(settings: TokenSettings, keys: URL | JSONWeb
 /** Global admins: every moderation check lets them through, and they cannot be banned. */
 export const isAdmin = (holder: { roles: readonly string[] }) => holder.roles.includes('admin');
 
-/** Guests: signed in without an account (presence counts them apart from users). */
-export const isGuest = (holder: { roles: readonly string[] }) => holder.roles.includes('guest');
-
 /** The token of a request: `Authorization: Bearer <t>` first, then `?token=`. */
 export function extractToken(authorization: string | undefined, queryToken: string | null | undefined): string | undefined {
   if (authorization) {
