@@ -55,12 +55,12 @@ export async function openSession(flags: GlobalFlags, env: NodeJS.ProcessEnv, op
     if (!/^https?:\/\//.test(server)) throw new CliError(ExitCode.usage, `${source}: not an http(s) URL`, 'write it like https://chat.example.com or http://127.0.0.1:8080');
     const saved = config.contexts.find((c) => c.server && sameServer(c.server, server) && c.token);
     const token = explicitToken ?? (auth && saved ? usableToken(saved) : undefined);
-    return direct(server, token, explicitToken ? `${source} and ${tokenSource}` : saved ? `context ${saved.name}` : source, timeoutMs);
+    return direct(server, token, source, explicitToken ? tokenSource : saved ? `context ${saved.name}` : source, timeoutMs);
   }
   const context = kubeFlagsGiven(flags) ? undefined : currentContext(config, env);
   if (context?.server) {
     const token = explicitToken ?? (auth ? usableToken(context) : undefined);
-    return direct(context.server, token, explicitToken ? `context ${context.name} and ${tokenSource}` : `context ${context.name}`, timeoutMs);
+    return direct(context.server, token, `context ${context.name}`, explicitToken ? tokenSource : `context ${context.name}`, timeoutMs);
   }
   const target: KubeTarget = {
     kubeconfig: flags.kubeconfig ?? context?.kube?.kubeconfig,
@@ -71,8 +71,8 @@ export async function openSession(flags: GlobalFlags, env: NodeJS.ProcessEnv, op
   return throughKube(target, { auth, explicitToken, tokenSource, saved: context, config: config.contexts, env, timeoutMs });
 }
 
-function direct(server: string, token: string | undefined, via: string, timeoutMs: number): Session {
-  return { api: new ApiClient({ server, token, source: via, timeoutMs }), via, close: async () => {} };
+function direct(server: string, token: string | undefined, via: string, tokenSource: string, timeoutMs: number): Session {
+  return { api: new ApiClient({ server, token, source: via, tokenSource, timeoutMs }), via, close: async () => {} };
 }
 
 const sameServer = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
@@ -101,24 +101,24 @@ async function throughKube(
     : new kube.KubeForwarder(kc);
   const forward = await forwarder.open({ namespace, pod: gateway.pod, port: gateway.port });
   const via = `port-forward to ${namespace}/${gateway.pod} (release ${target.release})`;
-  const session = (token?: string, how = via): Session => ({
-    api: new ApiClient({ server: forward.url, token, source: how, timeoutMs: opts.timeoutMs }),
-    via: how,
+  const session = (token?: string, tokenSource = via): Session => ({
+    api: new ApiClient({ server: forward.url, token, source: via, tokenSource, timeoutMs: opts.timeoutMs }),
+    via,
     kube: { namespace, release: target.release, gateway: gateway.pod },
     close: forward.close,
   });
   try {
     if (!opts.auth) return session();
-    if (opts.explicitToken) return session(opts.explicitToken, `${via} with ${opts.tokenSource}`);
+    if (opts.explicitToken) return session(opts.explicitToken, opts.tokenSource);
     const saved = opts.config.find((c) => c.kube && c.kube.release === target.release && c.kube.namespace === namespace && (c.kube.context ?? '') === (target.context ?? '') && c.token && (c.expiresAt ?? Infinity) > Date.now());
-    if (saved) return session(saved.token, `${via} with context ${saved.name}`);
+    if (saved) return session(saved.token, `context ${saved.name}`);
     const credential = await kube.readOperatorCredential(kc, namespace, target.release);
     if (!credential) {
       throw new CliError(ExitCode.forbidden, `no operator credential for release ${target.release}: no readable Secret with ADMIN_USERNAME/ADMIN_PASSWORD`, `log in: \`orbitctl login -n ${namespace} --release ${target.release}\`, or pass --token`);
     }
     const anonymous = new ApiClient({ server: forward.url, source: via, timeoutMs: opts.timeoutMs });
     const login = await anonymous.request<Login>('POST', '/api/v1/auth/login', { body: { login: credential.username, password: credential.password }, auth: false });
-    return session(login.accessToken, `${via} as ${credential.username} (Secret ${credential.secret})`);
+    return session(login.accessToken, `Secret ${credential.secret} (${credential.username})`);
   } catch (err) {
     await forward.close();
     throw err;

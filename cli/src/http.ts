@@ -4,8 +4,10 @@ export interface ApiClientOptions {
   /** The gateway's base URL. */
   server: string;
   token?: string;
-  /** Where the server and token came from, for hints ("--server", "context prod", "port-forward to …"). */
+  /** Where the server came from, for hints ("--server …", "context prod", "port-forward to …"). */
   source: string;
+  /** Where the token came from ("--token", "ORBITCTL_TOKEN", "context prod"); default: `source`. */
+  tokenSource?: string;
   timeoutMs?: number;
 }
 
@@ -34,17 +36,24 @@ export class ApiClient {
   readonly server: string;
   readonly source: string;
   private readonly token: string | undefined;
+  private readonly tokenSource: string;
   private readonly timeoutMs: number;
 
   constructor(opts: ApiClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.source = opts.source;
+    this.tokenSource = opts.tokenSource ?? opts.source;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
   get authenticated() {
     return this.token !== undefined;
+  }
+
+  /** The bearer token, for the WebSocket check. */
+  get bearer() {
+    return this.token;
   }
 
   get<T>(path: string, query?: Query) {
@@ -110,7 +119,7 @@ export class ApiClient {
       case 401:
         return make(
           ExitCode.forbidden,
-          this.token ? `the token from ${this.source} is invalid or expired: run \`orbitctl login\` (or pass a fresh --token)` : 'log in first: `orbitctl login`, or pass --token / ORBITCTL_TOKEN',
+          this.token ? `the token from ${this.tokenSource} is invalid or expired: run \`orbitctl login\` (or pass a fresh --token)` : 'log in first: `orbitctl login`, or pass --token / ORBITCTL_TOKEN',
           this.token ? `not authenticated: ${message}` : 'not logged in',
         );
       case 403:

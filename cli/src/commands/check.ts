@@ -178,7 +178,7 @@ async function httpChecks(cli: Cli, checks: Checks) {
   const authed = await checks.run(category, 'operator token accepted', async () => {
     if (!a.authenticated) return { status: 'warn', detail: 'no token: authenticated checks skipped', hint: 'log in (`orbitctl login`) or pass --token for the WebSocket check' };
     const me = await a.get<{ username: string }>('/api/v1/users/me');
-    token = (a as unknown as { token: string }).token;
+    token = a.bearer;
     return { status: 'ok', detail: `as ${me.username}` };
   });
   if (authed && token) await checks.run(category, 'WebSocket round trip through the gateway', () => webSocketRoundTrip(a.server, token!));
