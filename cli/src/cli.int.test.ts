@@ -321,6 +321,25 @@ describe('rooms inspect, list, clear; messages', () => {
   });
 });
 
+describe('on a terminal', () => {
+  /** The binary on a real pseudo-terminal (util-linux `script`). */
+  const onTty = (args: string[], env: Record<string, string> = {}) =>
+    runBin('script', ['-qec', [bin, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { ORBITCTL_SERVER: world.url, ORBITCTL_TOKEN: world.admin.token, XDG_CONFIG_HOME: join(dir.path, 'config'), TERM: 'xterm', ...env });
+
+  it('colours on a TTY, never with NO_COLOR; progress shows on the terminal only', async () => {
+    const coloured = await onTty(['roles', 'list', '--room', 'lobby']);
+    expect(coloured.stdout).toContain('\u001b[1mUSER   ID                        ROLE\u001b[22m');
+    const plain = await onTty(['roles', 'list', '--room', 'lobby'], { NO_COLOR: '1' });
+    expect(plain.stdout).not.toContain('\u001b[');
+    expect(plain.stdout).toContain('USER   ID                        ROLE');
+    // simulate reports its progress on the terminal (and clears it); never in a pipe.
+    const sim = await onTty(['ratelimit', 'simulate', '--room', 'sim', '--messages', '5', '--per', '1h'], { NO_COLOR: '1' });
+    expect(sim.stdout).toContain('reading the history of sim: 15 messages…');
+    const piped = await orbitctl(['ratelimit', 'simulate', '--room', 'sim', '--messages', '5', '--per', '1h']);
+    expect(piped.stderr).toBe('');
+  });
+});
+
 describe('login and contexts', () => {
   it('logs in, saves the token mode 0600, and uses it; get-contexts, use-context', async () => {
     const env = { ORBITCTL_TOKEN: undefined, XDG_CONFIG_HOME: join(dir.path, 'login') };
