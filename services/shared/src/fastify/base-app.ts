@@ -32,15 +32,46 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   };
 };
 
+/** A route as registered: what the OpenAPI document of its service must describe unless hidden. */
+export interface DeclaredRoute {
+  method: string;
+  /** Fastify's path, e.g. `/user/:id`. */
+  url: string;
+  /** Left out of the OpenAPI document on purpose (`schema.hide`: health, metrics, the document itself). */
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered on this app, in order (HEAD routes Fastify derives from GETs excluded). */
+    declaredRoutes: DeclaredRoute[];
+  }
+}
+
+export interface BaseAppOptions {
+  /** Serve this app's own OpenAPI document at GET /openapi.json (default true; the gateway serves a merged one). */
+  openapiRoute?: boolean;
+}
+
 /**
  * A service's Fastify app with what every service has: JSON logs with request ids, the TypeBox
  * type provider and validation, the one error handler, and /metrics. Health checks and routes
  * are the caller's.
  */
-export async function createBaseApp(service: string, logLevel: string) {
+export async function createBaseApp(service: string, logLevel: string, options: BaseAppOptions = {}) {
   const app = Fastify(serverOptions(service, logLevel))
     .setValidatorCompiler(validatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
+  const declared: DeclaredRoute[] = [];
+  app.decorate('declaredRoutes', declared);
+  app.addHook('onRoute', (route) => {
+    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of [route.method].flat()) {
+      // Fastify adds a HEAD route after each GET (exposeHeadRoutes): not one the service declared.
+      if (method === 'HEAD' && declared.some((r) => r.url === route.url && r.method === 'GET')) continue;
+      declared.push({ method, url: route.url, hidden });
+    }
+  });
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { service });
   // The OpenAPI 3.1 document of this service's routes, built from their schemas.
@@ -52,7 +83,9 @@ export async function createBaseApp(service: string, logLevel: string) {
       security: [{ bearer: [] }],
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown>, logLevel: 'warn' }, async () => app.swagger());
+  if (options.openapiRoute !== false) {
+    app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown>, logLevel: 'warn' }, async () => app.swagger());
+  }
   return app;
 }
 export type BaseApp = Awaited<ReturnType<typeof createBaseApp>>;
