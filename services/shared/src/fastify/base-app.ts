@@ -65,11 +65,17 @@ export async function createBaseApp(service: string, logLevel: string, options: 
   const declared: DeclaredRoute[] = [];
   app.decorate('declaredRoutes', declared);
   app.addHook('onRoute', (route) => {
-    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
     for (const method of [route.method].flat()) {
       // Fastify adds a HEAD route after each GET (exposeHeadRoutes): not one the service declared.
       if (method === 'HEAD' && declared.some((r) => r.url === route.url && r.method === 'GET')) continue;
-      declared.push({ method, url: route.url, hidden });
+      declared.push({
+        method,
+        url: route.url,
+        // Read when asked: onRoute hooks of inner scopes, which run after this one, may still hide it.
+        get hidden() {
+          return Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+        },
+      });
     }
   });
   await app.register(errorsPlugin);
