@@ -23,6 +23,15 @@ const info = {
     'Errors are `{ "error": { "code", "message" } }`, except on the original frontend\'s routes (tag "original API"): `{ "error": "<message>" }`.',
 };
 
+const tagDescriptions: Record<string, string> = {
+  auth: 'Accounts and access tokens (auth service).',
+  user: 'Account lookups (user service).',
+  chat: 'Room history (chat service).',
+  moderation: 'Rooms, roles, bans, rate limits, settings and the audit log (chat service).',
+  'original API': "The original frontend's API, kept as it was: errors are `{ \"error\": \"<message>\" }` (README: The original frontend).",
+  gateway: 'Served by the gateway itself.',
+};
+
 /**
  * GET /openapi.json: the services' OpenAPI documents merged (fetched from each, cached for 10 s);
  * /docs: Swagger UI on it, served from the package (no CDN); GET /asyncapi.json: the WebSocket
@@ -32,7 +41,11 @@ export async function apiDocsPlugin(app: FastifyInstance, opts: ApiDocsOptions):
   const merged = new MergedOpenApi({
     sources: opts.sources,
     ttlMs: OPENAPI_TTL_MS,
-    build: (parts) => mergeOpenApi(parts, info, opts.routedTo),
+    build: (parts) => {
+      const doc = mergeOpenApi(parts, info, opts.routedTo);
+      doc.tags = doc.tags?.map((tag) => (tag.description || !tagDescriptions[tag.name] ? tag : { ...tag, description: tagDescriptions[tag.name] }));
+      return doc;
+    },
     onError: (service, err) => app.log.warn({ err, service }, 'could not fetch the OpenAPI document of a service'),
   });
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { COMPAT_HISTORY_LIMIT, CompatErrorResponse, CompatMessage, RoomName, principalOf, toCompatMessage, useCompatErrors } from '@chatorbit/shared';
+import { COMPAT_HISTORY_LIMIT, CompatErrorResponse, CompatMessage, RoomName, compatSecurity, principalOf, toCompatMessage, useCompatErrors } from '@chatorbit/shared';
 import type { ChatNode } from '../node.ts';
 import type { ModerationService } from '../moderation/service.ts';
 
@@ -40,6 +40,7 @@ export const compatChatRoutes: FastifyPluginAsyncTypebox<{ node: ChatNode; moder
       schema: {
         tags,
         summary: 'Create a room (idempotent)',
+        security: compatSecurity,
         description:
           'Token in `Authorization: Bearer` or the `token` cookie. The first caller becomes the room\'s owner (as with `POST /api/v1/rooms`); ' +
           'creating an existing room changes nothing and answers the same.',

@@ -85,7 +85,12 @@ export async function createBaseApp(service: string, logLevel: string, options: 
     openapi: {
       openapi: '3.1.0',
       info: { title: `ChatOrbit ${service}`, version: '1' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          tokenCookie: { type: 'apiKey', in: 'cookie', name: 'token', description: "The cookie POST /login sets; the original frontend's routes accept it instead of a bearer token." },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });

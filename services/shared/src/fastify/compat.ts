@@ -18,6 +18,9 @@ export const CompatErrorResponse = Type.Object(
 /** The cookie POST /login sets; the original API authenticates by it. */
 export const COMPAT_TOKEN_COOKIE = 'token';
 
+/** OpenAPI `security` of a route that takes `authenticateCompat`: a bearer token, or the cookie. */
+export const compatSecurity: Array<Record<string, string[]>> = [{ bearer: [] }, { tokenCookie: [] }];
+
 /**
  * Makes every error of this (encapsulated) scope `{ error: "<message>" }`, with the same status
  * and message the one error handler gives. Call it first in a plugin that holds compat routes.

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CompatErrorResponse, notFound, useCompatErrors, type UserStore } from '@chatorbit/shared';
+import { CompatErrorResponse, compatSecurity, notFound, useCompatErrors, type UserStore } from '@chatorbit/shared';
 
 const CompatUser = Type.Object(
   {
@@ -27,6 +27,7 @@ export const userCompatRoutes: FastifyPluginAsyncTypebox<{ users: UserStore }> =
       schema: {
         tags: ['original API'],
         summary: 'An account by id, in the original shape',
+        security: compatSecurity,
         description: 'Token in `Authorization: Bearer` or the `token` cookie. `name` is the username.',
         params: Type.Object({ id: Type.String({ pattern: '^[0-9A-Fa-f]{24}$', description: 'Account id (24-hex ObjectId).' }) }),
         response: { 200: CompatUser, 400: CompatErrorResponse, 401: CompatErrorResponse, 404: CompatErrorResponse, 503: CompatErrorResponse },
