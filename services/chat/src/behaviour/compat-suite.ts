@@ -96,6 +96,8 @@ export function compatBehaviour(makeEngine: (config: ChatConfig) => Promise<Engi
       await untilJoined(viewer, 'general');
       const inR2 = await native(1, r2);
       const inGeneral = await native(1, 'general');
+      // As in the original: a viewer that has not posted to r2 is not in it.
+      await inR2.request({ type: 'send', room: r2, text: 'before you came', nonce: `b-${r2}` }, isType('ack'));
 
       viewer.send({ room_id: r2, content: 'moved' });
       const seen = await inR2.next(isType('message', { text: 'moved' }));
@@ -107,13 +109,14 @@ export function compatBehaviour(makeEngine: (config: ChatConfig) => Promise<Engi
       await inR2.request({ type: 'send', room: r2, text: 'for you', nonce: `r-${r2}` }, isType('ack'));
       await viewer.next(isMessage('for you'));
       expect(viewer.all(isMessage('not for you'))).toEqual([]);
+      expect(viewer.all(isMessage('before you came'))).toEqual([]);
       // Posting to the room it is in (named or not) does not move it.
       viewer.send({ room_id: r2, content: 'again' });
       viewer.send({ content: 'and again' });
       await viewer.next(isMessage('and again'));
       await inR2.next(isType('message', { text: 'and again' }));
       const texts = inR2.all(isType('message')).map((m) => m.text);
-      expect(texts).toEqual(['moved', 'for you', 'again', 'and again']);
+      expect(texts).toEqual(['before you came', 'moved', 'for you', 'again', 'and again']);
     });
 
     it('takes the room from room_id or roomId and the token from Authorization: Bearer', async () => {
