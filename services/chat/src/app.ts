@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { authPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
+import { authPlugin, compatAuthPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
 import { Persister } from './history/persister.ts';
 import type { ChatConfig } from './config.ts';
 import type { Broker } from './broker/broker.ts';
@@ -16,6 +16,8 @@ import { messagesRoutes } from './routes/rooms/messages.ts';
 import { presenceRoutes } from './routes/rooms/presence.ts';
 import { PresenceService } from './presence/service.ts';
 import type { PresenceStore } from './presence/store.ts';
+import { compatSocketPlugin } from './compat/socket-plugin.ts';
+import { compatChatRoutes } from './compat/routes.ts';
 
 export interface ChatDeps {
   nodeId: string;
@@ -118,5 +120,21 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     log: deps.log,
   });
   await app.register(moderationRoutes, { moderation });
+  // The original frontend's API (COMPAT.md): /ws/chat, /chat/history/:roomID, /chat/rooms.
+  await app.register(compatAuthPlugin, { verifier: deps.verifier });
+  await app.register(compatSocketPlugin, {
+    node,
+    verifier: deps.verifier,
+    metrics,
+    limits: {
+      maxFrameBytes: config.MAX_FRAME_BYTES,
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+      maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
+      pongTimeoutMs: config.COMPAT_PONG_TIMEOUT_MS,
+    },
+    pingIntervalMs: config.COMPAT_PING_INTERVAL_MS,
+  });
+  await app.register(compatChatRoutes, { node, moderation, presence: deps.presence });
   return app;
 }

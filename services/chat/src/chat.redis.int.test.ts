@@ -4,6 +4,7 @@ import { createRedis, MongoUserStore } from '@chatorbit/shared';
 import { chatBehaviour } from './behaviour/suite.ts';
 import { moderationBehaviour } from './behaviour/moderation-suite.ts';
 import { presenceBehaviour } from './behaviour/presence-suite.ts';
+import { compatBehaviour } from './behaviour/compat-suite.ts';
 import type { Engine } from './behaviour/harness.ts';
 
 /** The Redis + MongoDB engine, with a key prefix and a database of its own (dropped at close). */
@@ -34,4 +35,8 @@ describe('moderation on Redis and MongoDB', () => {
 
 describe('presence on Redis and MongoDB', () => {
   presenceBehaviour(() => redisEngine('presence'));
+});
+
+describe("the original frontend's API on Redis and MongoDB", () => {
+  compatBehaviour(() => redisEngine('compat'));
 });

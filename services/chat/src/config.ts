@@ -35,6 +35,16 @@ export const chatConfigSchema = Type.Object({
     minimum: 1_000,
     description: 'WebSocket ping period; a socket that has not answered the previous ping is dropped.',
   }),
+  COMPAT_PING_INTERVAL_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    description: 'Ping period of the original frontend\'s socket (/ws/chat); the original pinged every 10 s.',
+  }),
+  COMPAT_PONG_TIMEOUT_MS: Type.Integer({
+    default: 25_000,
+    minimum: 200,
+    description: 'A /ws/chat socket that has answered no ping (and sent nothing) for this long is dropped; the original waited 25 s.',
+  }),
   RECENT_HISTORY_SIZE: Type.Integer({
     default: 1000,
     minimum: 10,

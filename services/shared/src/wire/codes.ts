@@ -34,6 +34,7 @@ export const closeCodes = {
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,
+  badRequest: 4400,
   unauthorized: 4401,
   slowConsumer: 4508,
 } as const;
