@@ -402,8 +402,8 @@ describe('check, version, completion', () => {
 
   it('version shows the client and the server', async () => {
     const run = await orbitctl(['version']);
-    expect(run.stdout).toMatch(/^Client: orbitctl 0\.1\.0 \(node v24\.\d+\.\d+\)\nServer: http:\/\/127\.0\.0\.1:\d+: ChatOrbit gateway, API v1, ready\n$/);
-    expect(await json(['version'])).toEqual({ client: { version: '0.1.0', node: process.version }, server: { url: world.url, api: '1', title: 'ChatOrbit gateway', status: 'ready' } });
+    expect(run.stdout).toMatch(/^Client: orbitctl 0\.1\.0 \(node v24\.\d+\.\d+\)\nServer: http:\/\/127\.0\.0\.1:\d+: ChatOrbit API, API v1, ready\n$/);
+    expect(await json(['version'])).toEqual({ client: { version: '0.1.0', node: process.version }, server: { url: world.url, api: '1', title: 'ChatOrbit API', status: 'ready' } });
     const down = await orbitctl(['version'], { ORBITCTL_SERVER: `http://127.0.0.1:${await freePort()}` });
     expect(down).toMatchObject({ code: 5, stdout: expect.stringMatching(/^Client: orbitctl 0\.1\.0/) });
   });
