@@ -65,7 +65,9 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     const auth = await listen(authApp, '127.0.0.1', 0);
     // Before the gateway listens: nobody can sign up under ADMIN_USERNAME first.
     await ensureAdmin(users, new PasswordHasher(), authConfig, authApp.log);
-    const user = await listen(await buildUserApp(userConfig, { users, verifier }), '127.0.0.1', 0);
+    // The user service records deactivations where this process's chat node reads them (Redis, or
+    // the in-memory engine's own), and announces them on its control channel.
+    const user = await listen(await buildUserApp(userConfig, { users, verifier, deactivations: engine.deactivations }), '127.0.0.1', 0);
     const chat = await listen(await buildChatApp(chatConfig, { nodeId, verifier, users, ...engine }), '127.0.0.1', 0);
     const gateway = await buildGatewayApp({ ...gatewayConfig, AUTH_URL: auth, USER_URL: user, CHAT_URL: chat });
     const url = await listen(gateway, gatewayConfig.HOST, gatewayConfig.PORT);

@@ -19,8 +19,8 @@ export const WS_PATH = '/ws';
 
 /**
  * The v1 WebSocket endpoint on the app's HTTP server. The token is checked before the upgrade
- * completes; a socket without a valid one is accepted and closed at once with 4401, so browsers
- * (which cannot read a refused handshake's status) learn why.
+ * completes; a socket without a valid one is accepted and closed at once with 4401 (4403 for a
+ * deactivated account), so browsers (which cannot read a refused handshake's status) learn why.
  */
 export const websocketPlugin = fp<WebSocketPluginOptions>(
   async (app, opts) => {
@@ -43,20 +43,31 @@ export const websocketPlugin = fp<WebSocketPluginOptions>(
         wss.handleUpgrade(req, socket, head, (ws) => {
           if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
           else if (outcome === 'unavailable') ws.close(closeCodes.tryAgainLater, 'auth keys unavailable');
+          else if (outcome === 'store unavailable') ws.close(closeCodes.tryAgainLater, 'try again later');
+          else if (outcome === 'deactivated') ws.close(closeCodes.accountDeactivated, 'account deactivated');
           else if (!outcome) ws.close(closeCodes.unauthorized, 'unauthorized');
           else accept(ws, outcome);
         });
       });
     };
 
-    const authenticate = async (token: string | undefined): Promise<Principal | 'unavailable' | undefined> => {
+    type Outcome = Principal | 'unavailable' | 'store unavailable' | 'deactivated' | undefined;
+    const authenticate = async (token: string | undefined): Promise<Outcome> => {
       if (!token) return undefined;
+      let principal: Principal;
       try {
-        return await verifier.verify(token);
+        principal = await verifier.verify(token);
       } catch (err) {
         if (!(err instanceof TokenVerifierUnavailableError)) return undefined;
         app.log.warn({ err }, 'cannot verify tokens: the JWKS is unavailable');
         return 'unavailable';
+      }
+      // A valid token outlives a deactivation: the account itself is checked at every handshake.
+      try {
+        return (await node.isDeactivated(principal)) ? 'deactivated' : principal;
+      } catch (err) {
+        app.log.warn({ err }, 'cannot check whether the account is deactivated');
+        return 'store unavailable';
       }
     };
 
