@@ -28,7 +28,7 @@ export const ProfilePatchBody = Type.Object(
   {
     displayName: Type.Optional(
       Type.Union([Type.String({ maxLength: 200 }), Type.Null()], {
-        description: `Shown instead of the username. Trimmed; 1–${DISPLAY_NAME_MAX} characters; no control, line-separator or bidirectional-override characters. null clears it. Error: invalid_display_name.`,
+        description: `Shown instead of the username. Trimmed (at most 200 characters before); 1–${DISPLAY_NAME_MAX} characters (code points) after; no control, line-separator or bidirectional-override characters. null clears it. Error: invalid_display_name.`,
       }),
     ),
     color: Type.Optional(

@@ -11,7 +11,7 @@ import {
   type HttpErrorCode,
   type UserStore,
 } from '@chatorbit/shared';
-import { checkProfilePatch } from '../../profile.ts';
+import { AVATAR_URL_MAX, DISPLAY_NAME_MAX, checkProfilePatch } from '../../profile.ts';
 import { ErrorResponse, ProfilePatchBody, PublicUser, SearchQuery, SearchResponse, UserParams } from './schemas.ts';
 
 /** The part of the refresh-token store (services/shared/src/sessions) deactivation needs. */
@@ -27,18 +27,17 @@ export interface UserRoutesOptions {
 
 const errors = { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse };
 
-/** Each profile field's schema errors answer with the field's own code. */
-const fieldCodes: Record<string, HttpErrorCode> = {
-  displayName: 'invalid_display_name',
-  color: 'invalid_color',
-  avatarUrl: 'invalid_avatar_url',
+/** Each profile field's schema errors answer with the field's own code, and what it must be. */
+const fieldErrors: Record<string, [HttpErrorCode, string]> = {
+  displayName: ['invalid_display_name', `displayName must be a string (1–${DISPLAY_NAME_MAX} characters once trimmed, at most 200 before) or null`],
+  color: ['invalid_color', 'color must be #rrggbb (six hex digits) or null'],
+  avatarUrl: ['invalid_avatar_url', `avatarUrl must be an https URL of at most ${AVATAR_URL_MAX} characters, or null`],
 };
 
 function profileValidationError(error: FastifyError): AppError {
-  const first = error.validation?.[0];
-  const field = first?.instancePath.split('/')[1];
-  const code = (field && fieldCodes[field]) || 'invalid_body';
-  return new AppError(400, code, error.message);
+  const field = error.validation?.[0]?.instancePath.split('/')[1];
+  const known = field ? fieldErrors[field] : undefined;
+  return known ? new AppError(400, known[0], known[1]) : new AppError(400, 'invalid_body', error.message);
 }
 
 /** Search cursors: the last username key of a page, base64url-encoded so clients treat it as opaque. */
