@@ -472,6 +472,25 @@ describe.each(userStoreCases)('user service with the %s user store', (_kind, ope
       expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', deactivations: 'ok' } });
     });
 
+    it('documents every route in its OpenAPI document, with summaries and examples', async () => {
+      const doc = (await app.inject('/openapi.json')).json();
+      const ops = {
+        '/api/v1/users/me': ['get', 'patch'],
+        '/api/v1/users': ['get'],
+        '/api/v1/users/{id}': ['get'],
+        '/api/v1/users/{id}/deactivate': ['post'],
+        '/api/v1/users/{id}/reactivate': ['post'],
+      };
+      for (const [path, methods] of Object.entries(ops)) {
+        for (const method of methods) expect(doc.paths[path]?.[method]?.summary, `${method} ${path}`).toEqual(expect.any(String));
+      }
+      const patch = doc.paths['/api/v1/users/me'].patch;
+      const body = patch.requestBody.content['application/json'];
+      expect(body.example ?? body.examples?.example1?.value).toMatchObject({ displayName: expect.any(String), color: expect.any(String) });
+      expect(patch.responses['400']).toBeDefined();
+      expect(doc.paths['/api/v1/users'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['cursor', 'limit', 'search']);
+    });
+
     it('labels request metrics with the route template, not the raw id', async () => {
       await get(`/api/v1/users/${bob.id}`, alice.token);
       const res = await app.inject('/metrics');

@@ -12,8 +12,12 @@ const freshRoom = () => `acct-${process.pid}-${Date.now().toString(36)}-${++room
 type User = Awaited<ReturnType<ChatCluster['addUser']>>;
 
 interface OpenApi {
-  paths: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: { content: Record<string, { example?: unknown }> } }>>;
+  paths: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: { content: Record<string, { example?: unknown; examples?: Record<string, { value: unknown }> }> } }>>;
 }
+
+/** A request body's example: one is `example`, several are `examples` (the first taken). */
+const exampleOf = (content: { example?: unknown; examples?: Record<string, { value: unknown }> } | undefined) =>
+  content?.example ?? Object.values(content?.examples ?? {})[0]?.value;
 
 const withRoom = (body: unknown, room: string) =>
   body !== null && typeof body === 'object' && 'room' in body ? { ...body, room } : body;
@@ -28,7 +32,7 @@ function operations(doc: OpenApi, room: string) {
       tags: op.tags ?? [],
       // Valid bodies (the schema's example, in this room): a plain user must be refused for who
       // they are, not for the body.
-      body: withRoom(op.requestBody?.content['application/json']?.example ?? (method === 'get' || method === 'delete' ? undefined : {}), room),
+      body: withRoom(exampleOf(op.requestBody?.content['application/json']) ?? (method === 'get' || method === 'delete' ? undefined : {}), room),
     })),
   );
 }
