@@ -146,7 +146,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         description:
           'The account can no longer log in or refresh; its refresh tokens are revoked; every chat node closes its ' +
           'sockets with close code 4403 and refuses its new sockets, sends and HTTP requests (403 `account_deactivated`), ' +
-          'even with an access token that has not expired. Idempotent: repeating it announces it again. ' +
+          'even with an access token that has not expired. Idempotent: repeating it announces it again (after a 503 ' +
+          'the account may be marked while chat was not told: repeat the call). ' +
           '403 for non-admins and for an admin deactivating themself; 404 for an unknown account.',
         params: UserParams,
         response: { 200: PublicUser, ...adminErrors },
