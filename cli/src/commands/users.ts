@@ -28,13 +28,13 @@ export function registerUsers({ program, io }: Registrar) {
         const api = await cli.api();
         const limit = Math.max(1, Number(opts.limit) || 20);
         const found: PublicUser[] = [];
-        let after: string | undefined;
+        let cursor: string | undefined;
         try {
           do {
-            const page = await api.get<{ users: PublicUser[]; next?: string }>('/api/v1/users', { search: prefix, limit: Math.min(100, limit - found.length), after });
+            const page = await api.get<{ users: PublicUser[]; next?: string }>('/api/v1/users', { search: prefix, limit: Math.min(100, limit - found.length), cursor });
             found.push(...page.users);
-            after = page.next;
-          } while (after && found.length < limit);
+            cursor = page.next;
+          } while (cursor && found.length < limit);
         } catch (err) {
           if (err instanceof ApiError && err.missingRoute) throw new CliError(ExitCode.error, 'this server has no user search (GET /api/v1/users?search=)', 'upgrade ChatOrbit; meanwhile commands take the 24-hex user id');
           throw err;

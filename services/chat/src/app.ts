@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { authPlugin, compatAuthPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
+import { authPlugin, compatAuthPlugin, createBaseApp, healthPlugin, type Deactivations, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
 import { Persister } from './history/persister.ts';
 import type { ChatConfig } from './config.ts';
 import type { Broker } from './broker/broker.ts';
@@ -31,6 +31,11 @@ export interface ChatDeps {
   /** Viewer counts and member lists shared by the nodes. */
   presence: PresenceStore;
   /**
+   * Accounts an admin deactivated (the user service writes them): their sockets are refused at the
+   * handshake, their HTTP requests with 403 `account_deactivated`.
+   */
+  deactivations: Deactivations;
+  /**
    * The Redis engine's persistence stream: given, this node runs a persister moving messages
    * from it into `log` (started with the app, stopped after its sockets are closed).
    */
@@ -57,6 +62,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     log: deps.log,
     moderation: deps.moderation,
     audit: deps.audit,
+    deactivations: deps.deactivations,
     metrics,
     logger: app.log,
     joinHistoryLimit: config.JOIN_HISTORY_LIMIT,
@@ -96,7 +102,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
   await app.register(healthPlugin, {
     checks: { broker: () => deps.broker.ping(), log: () => deps.log.ping() },
   });
-  await app.register(authPlugin, { verifier: deps.verifier });
+  await app.register(authPlugin, { verifier: deps.verifier, isDeactivated: (userId) => deps.deactivations.has(userId) });
   await app.register(websocketPlugin, {
     node,
     verifier: deps.verifier,

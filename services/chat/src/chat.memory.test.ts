@@ -4,6 +4,7 @@ import { MemoryMessageLog } from './history/memory-message-log.ts';
 import { chatBehaviour } from './behaviour/suite.ts';
 import { moderationBehaviour } from './behaviour/moderation-suite.ts';
 import { presenceBehaviour } from './behaviour/presence-suite.ts';
+import { accountsBehaviour } from './behaviour/accounts-suite.ts';
 
 describe('chat on the embedded (memory) engine', () => {
   chatBehaviour(async (config) => {
@@ -26,6 +27,13 @@ describe('moderation on the embedded (memory) engine', () => {
 describe('presence on the embedded (memory) engine', () => {
   presenceBehaviour(async () => {
     const bus = new MemoryBus({ log: new MemoryMessageLog(), configLimit: { messages: 0, perSec: 1, exempt: [] } });
+    return { name: 'memory', clients: () => ({ memoryBus: bus }), close: async () => {} };
+  });
+});
+
+describe('guests and deactivated accounts on the embedded (memory) engine', () => {
+  accountsBehaviour(async () => {
+    const bus = new MemoryBus({ log: new MemoryMessageLog() });
     return { name: 'memory', clients: () => ({ memoryBus: bus }), close: async () => {} };
   });
 });

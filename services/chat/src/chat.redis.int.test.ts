@@ -1,10 +1,11 @@
 import { describe, inject } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { createRedis, MongoUserStore } from '@chatorbit/shared';
+import { createRedis, MongoUserStore, redisKeys } from '@chatorbit/shared';
 import { chatBehaviour } from './behaviour/suite.ts';
 import { moderationBehaviour } from './behaviour/moderation-suite.ts';
 import { presenceBehaviour } from './behaviour/presence-suite.ts';
 import { compatBehaviour } from './behaviour/compat-suite.ts';
+import { accountsBehaviour } from './behaviour/accounts-suite.ts';
 import type { Engine } from './behaviour/harness.ts';
 
 /** The Redis + MongoDB engine, with a key prefix and a database of its own (dropped at close). */
@@ -39,4 +40,18 @@ describe('presence on Redis and MongoDB', () => {
 
 describe("the original frontend's API on Redis and MongoDB", () => {
   compatBehaviour(() => redisEngine('compat'));
+});
+
+describe('guests and deactivated accounts on Redis and MongoDB', () => {
+  accountsBehaviour(() => redisEngine('accounts'), {
+    // A lost pub/sub message: the set is written, no event goes out.
+    deactivateSilently: async (engine, userId) => {
+      const redis = createRedis(inject('redisUrl'), 'accounts-test');
+      try {
+        await redis.sadd(redisKeys(engine.env?.REDIS_PREFIX).deactivatedUsers, userId);
+      } finally {
+        await redis.quit();
+      }
+    },
+  });
 });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import { redisKeys } from '@chatorbit/shared';
+import { RedisDeactivations, redisKeys } from '@chatorbit/shared';
 import type { ChatConfig } from './config.ts';
 import type { ChatDeps } from './app.ts';
 import type { Broker } from './broker/broker.ts';
@@ -27,7 +27,7 @@ export interface EngineClients {
   memoryBus?: MemoryBus;
 }
 
-export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence' | 'moderation' | 'audit' | 'presence'> & {
+export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence' | 'moderation' | 'audit' | 'presence' | 'deactivations'> & {
   /** Closes what the engine opened (after the app has closed). */
   close(): Promise<void>;
 };
@@ -52,7 +52,8 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
     const broker: Broker = new MemoryBroker(bus, nodeId);
     const moderation: ModerationStore = new MemoryModerationStore(bus.moderation, bus.channels);
     const presence = new MemoryPresenceStore(bus.presence, nodeId, config.PRESENCE_MEMBER_LIST_MAX);
-    return { broker, log, moderation, audit, presence, close: () => broker.close() };
+    // One process: the user service in it records deactivations here too (standalone.ts).
+    return { broker, log, moderation, audit, presence, deactivations: bus.deactivations, close: () => broker.close() };
   }
   const keys = redisKeys(config.REDIS_PREFIX);
   const persist = clients.redis('persist');
@@ -73,6 +74,7 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
     moderation: new RedisModerationStore(pub, keys, configLimit),
     audit,
     presence: new RedisPresenceStore({ redis: pub, keys, nodeId, heartbeatMs: config.PRESENCE_HEARTBEAT_MS, memberListMax: config.PRESENCE_MEMBER_LIST_MAX }),
+    deactivations: new RedisDeactivations(pub, keys, nodeId),
     persistence: { redis: persist, keys },
     close: async () => {
       await broker.close();

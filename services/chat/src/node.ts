@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
-import { isAdmin, type BusEvent, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
+import { closeCodes, isAdmin, isGuest, type BusEvent, type Deactivations, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import { slowModeOn, type Hidden, type ModerationStore } from './moderation/moderation.ts';
 import type { LoggedMessage } from './history/message-log.ts';
@@ -20,6 +20,8 @@ export interface ChatNodeOptions {
   /** Automatic actions (slow mode) are audited like a moderator's. */
   audit: AuditLog;
   log: MessageLog;
+  /** Deactivated accounts (written by the user service): refused at the handshake. */
+  deactivations: Deactivations;
   metrics: ChatMetrics;
   logger: FastifyBaseLogger;
   joinHistoryLimit: number;
@@ -35,6 +37,8 @@ export interface Session {
   readonly principal: Principal;
   /** The user was banned from `room` (null: from every room): tell the client, leave the room(s). */
   kick(room: string | null, until: number | null, reason: string): void;
+  /** Closes the socket with a close code (an admin deactivated the account: 4403). */
+  end(code: number, reason: string): void;
 }
 
 /** A join or send refused by moderation. */
@@ -90,6 +94,12 @@ export class ChatNode {
   /** Local sockets by user id: how a ban finds them. */
   private readonly sessions = new Map<string, Set<Session>>();
   private readonly opts: ChatNodeOptions;
+  /**
+   * Accounts deactivated while this node ran (from `account` events, cleared by reactivations): a
+   * socket that passed the handshake check just before the event and registers after it is
+   * closed all the same, once the store confirms (so a missed reactivation does not lock anyone out).
+   */
+  private readonly deactivated = new Set<string>();
   /** Rooms this node is subscribed to (or subscribing): one broker subscription per room. */
   private readonly subscriptions = new Map<string, Promise<void>>();
 
@@ -197,7 +207,19 @@ export class ChatNode {
     }
   }
 
+  /** Whether the account is deactivated (guests have none). One cheap lookup, made per handshake. */
+  async isDeactivated(principal: Principal): Promise<boolean> {
+    return !isGuest(principal) && (await this.opts.deactivations.has(principal.userId));
+  }
+
   register(session: Session) {
+    const { userId } = session.principal;
+    if (this.deactivated.has(userId) && !isGuest(session.principal)) {
+      void this.opts.deactivations.has(userId).then(
+        (deactivated) => (deactivated ? session.end(closeCodes.accountDeactivated, 'account deactivated') : this.deactivated.delete(userId)),
+        (err: unknown) => this.opts.logger.warn({ err, userId }, 'checking a deactivation failed'),
+      );
+    }
     let sessions = this.sessions.get(session.principal.userId);
     if (!sessions) this.sessions.set(session.principal.userId, (sessions = new Set()));
     sessions.add(session);
@@ -243,6 +265,18 @@ export class ChatNode {
       if (this.filters.has(room)) this.filters.set(room, Promise.resolve(compileFilter(event.settings)));
       if (this.roomSettings.has(room)) this.roomSettings.set(room, event.settings);
       this.hub.notice(room, JSON.stringify({ type: 'settings', room, ...event.settings }));
+      return;
+    }
+    if (event.type === 'account') {
+      if (room !== null) return;
+      if (!event.deactivated) {
+        this.deactivated.delete(event.userId);
+        return;
+      }
+      this.deactivated.add(event.userId);
+      for (const session of this.sessions.get(event.userId) ?? []) {
+        if (!isGuest(session.principal)) session.end(closeCodes.accountDeactivated, 'account deactivated');
+      }
       return;
     }
     if (event.type === 'ban') {

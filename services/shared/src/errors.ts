@@ -9,6 +9,10 @@ export const httpErrorCodes = [
   'invalid_query',
   'unauthorized',
   'forbidden',
+  'account_deactivated',
+  'invalid_display_name',
+  'invalid_color',
+  'invalid_avatar_url',
   'not_found',
   'conflict',
   'room_too_large',
@@ -34,3 +38,6 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`);
 export const unauthorized = (message = 'a valid access token is required') => new AppError(401, 'unauthorized', message);
 export const conflict = (message: string) => new AppError(409, 'conflict', message);
+export const forbidden = (message: string) => new AppError(403, 'forbidden', message);
+/** A valid token of an account an admin deactivated: refused until it is reactivated. */
+export const accountDeactivated = () => new AppError(403, 'account_deactivated', 'this account is deactivated');

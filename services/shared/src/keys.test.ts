@@ -11,6 +11,7 @@ describe('redisKeys', () => {
     expect(keys.persistStream).toBe('orbit:persist');
     expect(keys.roomBan('r1', 'u1')).toBe('orbit:room:{r1}:ban:u1');
     expect(keys.globalBan('u1')).toBe('orbit:ban:u1');
+    expect(keys.deactivatedUsers).toBe('orbit:deactivated');
     expect(keys.roomRoles('r1')).toBe('orbit:room:{r1}:roles');
     expect(keys.roomRateLimit('r1')).toBe('orbit:room:{r1}:ratelimit');
     expect(keys.rateState('r1', 'u1')).toBe('orbit:room:{r1}:rl:u1');

@@ -31,6 +31,11 @@ export function redisKeys(prefix = 'orbit') {
     /** A global ban: as roomBan, for every room. */
     globalBan: (userId: string) => `${prefix}:ban:${userId}`,
     globalBans: `${prefix}:bans`,
+    /**
+     * Set of the ids of deactivated accounts, written by the user service: chat refuses their
+     * handshakes and sends. MongoDB's `deactivatedAt` is the record; this is chat's cheap view of it.
+     */
+    deactivatedUsers: `${prefix}:deactivated`,
     /** The id of the room's owner (whoever created it). */
     roomOwner: (name: string) => `${room(name)}:owner`,
     /** Hash userId → owner | moderator | vip. */

@@ -94,6 +94,32 @@ describe('pnpm start (all services in one process, in-memory engine)', () => {
     expect(((await audit.json()) as { entries: Array<{ action: string }> }).entries[0]?.action).toBe('ban');
   });
 
+  it('lets a user set a profile, and the admin deactivate an account: its socket is closed with 4403, it cannot reconnect', async () => {
+    const app = await spawnService(standaloneMain, { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'a long admin secret' });
+    processes.push(app);
+    const admin = (await post(`${app.url}/api/v1/auth/login`, { login: 'root', password: 'a long admin secret' })).body.accessToken;
+    const dave = await signUpAndLogIn(app.url, 'dave');
+    const as = (token: string, method: string, body?: unknown) => ({
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const profile = await fetch(`${app.url}/api/v1/users/me`, as(dave.token, 'PATCH', { displayName: ' Dave ', color: '#AA00FF' }));
+    expect(await profile.json()).toMatchObject({ id: dave.id, displayName: 'Dave', color: '#aa00ff', avatarUrl: null });
+    const found = await fetch(`${app.url}/api/v1/users?search=DA`, as(dave.token, 'GET'));
+    expect(((await found.json()) as { users: Array<{ id: string }> }).users.map((u) => u.id)).toEqual([dave.id]);
+
+    const ws = `${app.url.replace('http', 'ws')}/ws?token=${dave.token}`;
+    const socket = await TestClient.connect(ws);
+    clients.push(socket);
+    await socket.request({ type: 'join', room: 'r1' }, isType('joined'));
+    const deactivated = await fetch(`${app.url}/api/v1/users/${dave.id}/deactivate`, as(admin, 'POST'));
+    expect(deactivated.status).toBe(200);
+    expect(await socket.waitClosed()).toEqual({ code: 4403, reason: 'account deactivated' });
+    expect((await new TestClient(ws).waitClosed()).code).toBe(4403);
+    expect((await fetch(`${app.url}/api/v1/rooms/r1/messages`, as(dave.token, 'GET'))).status).toBe(403);
+  });
+
   it('refuses to start with a bad variable, naming it', async () => {
     await expect(spawnService(standaloneMain, { PORT: '1', MAX_FRAME_BYTES: 'lots' }, 10_000)).rejects.toThrow(
       /invalid configuration: MAX_FRAME_BYTES/,
@@ -113,7 +139,7 @@ describe('on Redis and MongoDB: two chat instances share one Redis', () => {
 
   it('delivers across instances and keeps every message in MongoDB', async () => {
     const backends = { REDIS_URL: inject('redisUrl'), MONGO_URL: mongoUrl, MONGO_DB: dbName, REDIS_PREFIX: `e2e-${id}` };
-    const app = await spawnService(standaloneMain, backends);
+    const app = await spawnService(standaloneMain, { ...backends, ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'a long admin secret' });
     processes.push(app);
     const chat2 = await spawnService(chatMain, { ...backends, AUTH_JWKS_URL: `${app.url}/.well-known/jwks.json`, NODE_ID: 'chat-2' });
     processes.push(chat2);
@@ -145,13 +171,24 @@ describe('on Redis and MongoDB: two chat instances share one Redis', () => {
       await waitFor(async () => (await messages.countDocuments({ room: 'r1' })) === sent.length, { message: 'the messages in MongoDB' });
       const docs = await messages.find({ room: 'r1' }).sort({ seq: 1 }).toArray();
       expect(docs.map((d) => d._id)).toEqual(sent);
-      expect(await mongo.db(dbName).collection('users').countDocuments()).toBe(2);
+      expect(await mongo.db(dbName).collection('users').countDocuments()).toBe(3); // and the admin
     } finally {
       await mongo.close();
     }
 
+    // The user service (in the standalone process) deactivates bob: his socket on the other
+    // process's chat node is closed, through Redis.
+    const rootLogin = await post(`${app.url}/api/v1/auth/login`, { login: 'root', password: 'a long admin secret' });
+    const deactivated = await fetch(`${app.url}/api/v1/users/${bob.id}/deactivate`, { method: 'POST', headers: { authorization: `Bearer ${rootLogin.body.accessToken}` } });
+    expect(deactivated.status).toBe(200);
+    expect(await b.waitClosed()).toEqual({ code: 4403, reason: 'account deactivated' });
+    expect((await new TestClient(`${chat2.url.replace('http', 'ws')}/ws?token=${bob.token}`).waitClosed()).code).toBe(4403);
+    expect(await a.request({ type: 'ping' }, isType('pong'))).toEqual({ type: 'pong' });
+
+    const c = await TestClient.connect(`${chat2.url.replace('http', 'ws')}/ws?token=${alice.token}`);
+    clients.push(c);
     const stopped = chat2.stop('SIGTERM');
-    expect((await b.waitClosed()).code).toBe(1001);
+    expect((await c.waitClosed()).code).toBe(1001);
     expect(await stopped).toBe(0);
   });
 });

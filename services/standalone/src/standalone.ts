@@ -67,7 +67,9 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     const auth = await listen(authApp, '127.0.0.1', 0);
     // Before the gateway listens: nobody can sign up under ADMIN_USERNAME first.
     await ensureAdmin(users, new PasswordHasher(), authConfig, authApp.log);
-    const userApp = await buildUserApp(userConfig, { users, verifier });
+    // The user service records deactivations where this process's chat node reads them (Redis, or
+    // the in-memory engine's own), and announces them on its control channel.
+    const userApp = await buildUserApp(userConfig, { users, verifier, deactivations: engine.deactivations });
     const user = await listen(userApp, '127.0.0.1', 0);
     const chatApp = await buildChatApp(chatConfig, { nodeId, verifier, users, ...engine });
     const chat = await listen(chatApp, '127.0.0.1', 0);

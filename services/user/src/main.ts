@@ -1,12 +1,18 @@
+import { hostname } from 'node:os';
 import {
+  MemoryDeactivations,
   MemoryUserStore,
   MongoUserStore,
+  RedisDeactivations,
   connectMongo,
+  createRedisFromConfig,
   createTokenVerifier,
   loadConfig,
   main,
   onShutdown,
+  redisKeys,
 } from '@chatorbit/shared';
+import type { FastifyBaseLogger } from 'fastify';
 import { buildUserApp } from './app.ts';
 import { userConfigSchema } from './config.ts';
 
@@ -19,13 +25,22 @@ main(async () => {
   const mongo = config.MONGO_URL ? await connectMongo(config.MONGO_URL) : undefined;
   const users = mongo ? new MongoUserStore(mongo.db(config.MONGO_DB)) : new MemoryUserStore();
   await users.init();
+  // Deactivations reach chat through Redis: the set chat checks, and the control channel.
+  const node = `user-${hostname()}-${process.pid}`;
+  let log: FastifyBaseLogger | undefined;
+  const redis = createRedisFromConfig(config, node);
+  redis?.on('error', (err: Error) => log?.warn({ err }, 'redis connection error'));
+  const deactivations = redis ? new RedisDeactivations(redis, redisKeys(config.REDIS_PREFIX), node) : new MemoryDeactivations();
 
-  const app = await buildUserApp(config, { users, verifier });
+  const app = await buildUserApp(config, { users, verifier, deactivations });
+  log = app.log;
   if (!mongo) {
     app.log.warn('MONGO_URL is not set: this process only sees its own in-memory accounts (none; use the standalone mode)');
   }
+  if (!redis) app.log.warn('Redis is not configured: deactivating an account cannot reach the chat nodes (set REDIS_URL or REDIS_SENTINELS)');
   onShutdown(app.log, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await app.close();
+    await redis?.quit().catch(() => redis.disconnect());
     await mongo?.close();
   });
   await app.listen({ host: config.HOST, port: config.PORT });

@@ -14,7 +14,7 @@ export interface Draft {
   ts: number;
   /** Client-chosen; the same (user, nonce) within the idempotency window is one message. */
   nonce: string;
-  /** An admin's message: no ban or rate-limit check. */
+  /** An admin's message: no ban or rate-limit check (the deactivation check still applies). */
   privileged: boolean;
 }
 
@@ -26,10 +26,14 @@ export interface Accepted {
   duplicate: boolean;
 }
 
-/** A send the checks refused: nothing was stored, no seq was used. */
+/**
+ * A send the checks refused: nothing was stored, no seq was used. `deactivated`: an admin
+ * deactivated the account (checked for admins too).
+ */
 export type Refused =
   | { refused: 'banned'; until: number | null; reason: string }
-  | { refused: 'rate_limited' | 'slow_mode'; retryAfterMs: number };
+  | { refused: 'rate_limited' | 'slow_mode'; retryAfterMs: number }
+  | { refused: 'deactivated' };
 
 export type SendResult = Accepted | Refused;
 

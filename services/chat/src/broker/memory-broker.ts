@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { BusEvent, Message } from '@chatorbit/shared';
+import { MemoryDeactivations, type BusEvent, type Message } from '@chatorbit/shared';
 import type { MessageLog } from '../history/message-log.ts';
 import type { Broker, BusHandler, Draft, RangeQuery, SendResult } from './broker.ts';
 import { selectRange } from '../history/range.ts';
@@ -15,6 +15,8 @@ export interface MemoryBusOptions {
   recentSize?: number;
   nonceTtlMs?: number;
   configLimit?: RateLimit;
+  /** The deactivations of this process (shared with its user service); default a new one. */
+  deactivations?: MemoryDeactivations;
 }
 
 /**
@@ -34,12 +36,16 @@ export class MemoryBus {
   readonly audit = new MemoryAuditLog();
   /** Every node's local presence, by node id. */
   readonly presence: PresenceBoard = new Map();
+  /** Deactivated accounts; their `account` events go out on the control channel. */
+  readonly deactivations: MemoryDeactivations;
 
   constructor(opts: MemoryBusOptions) {
     this.log = opts.log;
     this.recentSize = opts.recentSize ?? 1000;
     this.nonceTtlMs = opts.nonceTtlMs ?? 300_000;
     this.moderation = new MemoryModeration(opts.configLimit ?? { messages: 0, perSec: 1, exempt: [] });
+    this.deactivations = opts.deactivations ?? new MemoryDeactivations();
+    this.deactivations.onEvent((event) => this.channels.emit(CONTROL, event));
   }
 }
 
@@ -63,6 +69,7 @@ export class MemoryBroker implements Broker {
     const now = Date.now();
     const prior = bus.nonces.get(nonceKey);
     if (prior && prior.expires > now) return { id: prior.id, seq: prior.seq, duplicate: true };
+    if (bus.deactivations.hasNow(draft.user.id)) return { refused: 'deactivated' };
     const refusal = bus.moderation.check(draft.room, draft.user.id, draft.privileged, now);
     if (refusal) return refusal;
     if (bus.nonces.size > 100_000) for (const [k, v] of bus.nonces) if (v.expires <= now) bus.nonces.delete(k);

@@ -14,7 +14,7 @@ declare module 'ioredis' {
     chatSend(
       seqKey: string, recentKey: string, persistKey: string, channel: string, nonceKey: string,
       roomBanKey: string, globalBanKey: string, roomLimitKey: string, defaultLimitKey: string, rolesKey: string, rateKey: string,
-      settingsKey: string, slowKey: string,
+      settingsKey: string, slowKey: string, deactivatedKey: string,
       id: string, afterSeq: string, envelopePrefix: string, recentSize: number, nonceTtlSec: number,
       userId: string, privileged: '0' | '1', limitMessages: number, limitPerSec: number, limitExempt: string,
     ): Result<[number, string, number | string], Context>;
@@ -77,7 +77,7 @@ export class RedisBroker implements Broker {
     this.replicaAcks = opts.replicaAcks ?? 0;
     this.replicaAckTimeoutMs = opts.replicaAckTimeoutMs ?? 1000;
     this.configLimit = opts.configLimit;
-    if (!this.pub.chatSend) this.pub.defineCommand('chatSend', { numberOfKeys: 13, lua: SEND_LUA });
+    if (!this.pub.chatSend) this.pub.defineCommand('chatSend', { numberOfKeys: 14, lua: SEND_LUA });
     // Events about no single room (global bans) reach every node.
     void this.sub.subscribe(this.keys.controlChannel).catch(() => {});
     this.sub.on('message', (channel: string, payload: string) => {
@@ -101,11 +101,12 @@ export class RedisBroker implements Broker {
       keys.roomSeq(room), keys.roomRecent(room), keys.persistStream, keys.roomChannel(room),
       keys.sendNonce(room, user.id, draft.nonce), keys.roomBan(room, user.id), keys.globalBan(user.id),
       keys.roomRateLimit(room), keys.defaultRateLimit, keys.roomRoles(room), keys.rateState(room, user.id),
-      keys.roomSettings(room), keys.slowMode(room, user.id),
+      keys.roomSettings(room), keys.slowMode(room, user.id), keys.deactivatedUsers,
       draft.id, afterSeq, envelopePrefix, this.recentSize, this.nonceTtlSec,
       user.id, draft.privileged ? '1' : '0', limit.messages, limit.perSec, encodeExempt(limit.exempt),
     );
     if (seq === 0) {
+      if (second === 'deactivated') return { refused: 'deactivated' };
       if (second === 'banned') {
         const ban = JSON.parse(String(third)) as { until: number | null; reason: string };
         return { refused: 'banned', until: ban.until, reason: ban.reason };

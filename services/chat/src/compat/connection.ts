@@ -6,6 +6,7 @@ import {
   CompatPostFrame,
   closeCodes,
   isAdmin,
+  isGuest,
   roomNameRe,
   toCompatMessage,
   type CompatErrorFrame,
@@ -118,6 +119,12 @@ export class CompatConnection implements Subscriber, Session {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
   }
 
+  /** Closes the socket with `code` (an admin deactivated the account: 4403); later frames are ignored. */
+  end(code: number, reason: string) {
+    this.closed = true;
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
+  }
+
   /** Called once the socket has closed: waits for frames in flight, then leaves the room. */
   async close(): Promise<void> {
     this.closed = true;
@@ -157,6 +164,8 @@ export class CompatConnection implements Subscriber, Session {
     if (problem) return this.fail('invalid_text', problem.replace(/^text/, 'content'));
     await this.run(room, async () => {
       if (room !== this.room) await this.move(room);
+      // A guest's frame still moves the socket (guests read), but posts nothing.
+      if (isGuest(this.principal)) return this.fail('guest_read_only', 'guests may read, not post; sign in to post');
       if (!isAdmin(this.principal)) {
         const term = await this.node.blockedTerm(room, frame.content);
         if (term !== undefined) return this.fail('blocked_term', `the message contains a blocked term (${term})`);
@@ -216,7 +225,10 @@ export class CompatConnection implements Subscriber, Session {
   }
 
   private refuse(refusal: Refused, room?: string) {
-    if (refusal.refused === 'banned') {
+    // The account was deactivated and this node missed the event: close as the event would have.
+    if (refusal.refused === 'deactivated') {
+      this.end(closeCodes.accountDeactivated, 'account deactivated');
+    } else if (refusal.refused === 'banned') {
       this.fail('banned', `you are banned from ${room ?? this.room} ${banEnd(refusal.until)}: ${refusal.reason}`, { until: refusal.until });
     } else if (refusal.refused === 'slow_mode') {
       this.fail('slow_mode', `slow mode: you may post again in ${refusal.retryAfterMs} ms`, { retryAfterMs: refusal.retryAfterMs });

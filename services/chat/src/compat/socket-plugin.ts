@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   COMPAT_DEFAULT_ROOM,
-  TokenVerifierUnavailableError,
   closeCodes,
   extractToken,
   roomNameRe,
@@ -14,6 +13,7 @@ import {
 import type { ChatNode } from '../node.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { CompatConnection, type CompatLimits } from './connection.ts';
+import { authenticateSocket, isRefusal, refuseSocket } from '../ws/handshake.ts';
 
 export interface CompatSocketOptions {
   node: ChatNode;
@@ -50,26 +50,14 @@ export const compatSocketPlugin = fp<CompatSocketOptions>(
       }
       const room = url.searchParams.get('room_id') || url.searchParams.get('roomId') || COMPAT_DEFAULT_ROOM;
       const token = extractToken(req.headers.authorization, url.searchParams.get('token'));
-      void authenticate(token).then((outcome) => {
+      void authenticateSocket(token, verifier, node, app.log).then((outcome) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
           if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
-          else if (outcome === 'unavailable') ws.close(closeCodes.tryAgainLater, 'auth keys unavailable');
-          else if (!outcome) ws.close(closeCodes.unauthorized, 'unauthorized');
+          else if (isRefusal(outcome)) refuseSocket(ws, outcome);
           else if (!roomNameRe.test(room)) ws.close(closeCodes.badRequest, 'room_id must match [A-Za-z0-9_-]{1,64}');
           else accept(ws, outcome, room);
         });
       });
-    };
-
-    const authenticate = async (token: string | undefined): Promise<Principal | 'unavailable' | undefined> => {
-      if (!token) return undefined;
-      try {
-        return await verifier.verify(token);
-      } catch (err) {
-        if (!(err instanceof TokenVerifierUnavailableError)) return undefined;
-        app.log.warn({ err }, 'cannot verify tokens: the JWKS is unavailable');
-        return 'unavailable';
-      }
     };
 
     const accept = (ws: WebSocket, principal: Principal, room: string) => {

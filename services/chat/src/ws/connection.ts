@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
-import { closeCodes, isAdmin, type ClientFrame, type ErrorFrame, type Message, type Principal, type ServerFrame, type WsErrorCode } from '@chatorbit/shared';
+import { closeCodes, isAdmin, isGuest, type ClientFrame, type ErrorFrame, type Message, type Principal, type ServerFrame, type WsErrorCode } from '@chatorbit/shared';
 import { RefusedError, type ChatNode, type Session } from '../node.ts';
 import type { Refused } from '../broker/broker.ts';
 import type { Subscriber } from '../hub/hub.ts';
@@ -106,6 +106,12 @@ export class Connection implements Subscriber, Session {
     }
   }
 
+  /** Closes the socket with `code`; frames still arriving are ignored. */
+  end(code: number, reason: string) {
+    this.closed = true;
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
+  }
+
   /** Called once the socket has closed: waits for frames in flight, then leaves every room. */
   async close(): Promise<void> {
     this.closed = true;
@@ -168,6 +174,7 @@ export class Connection implements Subscriber, Session {
         return this.send({ type: 'left', room: frame.room });
       case 'send': {
         const { room, nonce } = frame;
+        if (isGuest(this.principal)) return this.fail('guest_read_only', 'guests may join and read, not send; sign in to post', { room, nonce });
         if (!this.rooms.has(room)) return this.fail('not_joined', `join ${room} before sending to it`, { room, nonce });
         const problem = checkText(frame.text, this.limits.maxTextLength);
         if (problem) return this.fail('invalid_text', problem, { room, nonce });
@@ -220,6 +227,8 @@ export class Connection implements Subscriber, Session {
   }
 
   private refuse(refusal: Refused, frame: ClientFrame) {
+    // The account was deactivated and this node missed the event: close as the event would have.
+    if (refusal.refused === 'deactivated') return this.end(closeCodes.accountDeactivated, 'account deactivated');
     const context = {
       ...('room' in frame ? { room: frame.room } : {}),
       ...('nonce' in frame ? { nonce: frame.nonce } : {}),

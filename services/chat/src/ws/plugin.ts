@@ -2,10 +2,11 @@ import fp from 'fastify-plugin';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TokenVerifierUnavailableError, closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
+import { closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
 import type { ChatNode } from '../node.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { Connection, type ConnectionLimits } from './connection.ts';
+import { authenticateSocket, isRefusal, refuseSocket } from './handshake.ts';
 
 export interface WebSocketPluginOptions {
   node: ChatNode;
@@ -19,8 +20,8 @@ export const WS_PATH = '/ws';
 
 /**
  * The v1 WebSocket endpoint on the app's HTTP server. The token is checked before the upgrade
- * completes; a socket without a valid one is accepted and closed at once with 4401, so browsers
- * (which cannot read a refused handshake's status) learn why.
+ * completes; a socket without a valid one is accepted and closed at once with 4401 (4403 for a
+ * deactivated account), so browsers (which cannot read a refused handshake's status) learn why.
  */
 export const websocketPlugin = fp<WebSocketPluginOptions>(
   async (app, opts) => {
@@ -39,25 +40,13 @@ export const websocketPlugin = fp<WebSocketPluginOptions>(
         return;
       }
       const token = extractToken(req.headers.authorization, url.searchParams.get('token'));
-      void authenticate(token).then((outcome) => {
+      void authenticateSocket(token, verifier, node, app.log).then((outcome) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
           if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
-          else if (outcome === 'unavailable') ws.close(closeCodes.tryAgainLater, 'auth keys unavailable');
-          else if (!outcome) ws.close(closeCodes.unauthorized, 'unauthorized');
+          else if (isRefusal(outcome)) refuseSocket(ws, outcome);
           else accept(ws, outcome);
         });
       });
-    };
-
-    const authenticate = async (token: string | undefined): Promise<Principal | 'unavailable' | undefined> => {
-      if (!token) return undefined;
-      try {
-        return await verifier.verify(token);
-      } catch (err) {
-        if (!(err instanceof TokenVerifierUnavailableError)) return undefined;
-        app.log.warn({ err }, 'cannot verify tokens: the JWKS is unavailable');
-        return 'unavailable';
-      }
     };
 
     const accept = (ws: WebSocket, principal: Principal) => {

@@ -22,11 +22,15 @@ export const closeCodeDocs: { [K in keyof typeof closeCodes]: { meaning: string;
   internalError: { meaning: 'unexpected server error', action: 'reconnect with backoff' },
   tryAgainLater: {
     meaning:
-      'try again later: the gateway could not reach a chat node (or it dropped without a close frame), or the token could not be checked because the auth keys were unreachable',
+      'try again later: the gateway could not reach a chat node (or it dropped without a close frame), or the token could not be checked because the auth keys were unreachable, or the account could not be checked for a deactivation (Redis unreachable)',
     action: 'reconnect with backoff (the token may be fine)',
   },
   badRequest: { meaning: '/ws/chat only: `room_id` (or `roomId`) in the URL is not a valid room name', action: 'fix the URL, then reconnect' },
   unauthorized: { meaning: 'no token, or an invalid or expired one', action: 'get a new token, then reconnect' },
+  accountDeactivated: {
+    meaning: 'account deactivated: an admin deactivated this account; its sockets on every node are closed, new ones refused',
+    action: 'do not reconnect; tell the user (logins and refreshes are refused too)',
+  },
   slowConsumer: {
     meaning: 'slow consumer: more than MAX_BUFFERED_BYTES waited unsent to this socket; the server stopped queueing for it',
     action: 'reconnect (v1: resume with `since`)',
@@ -47,6 +51,7 @@ export const wsErrorCodeDocs: Record<WsErrorCode, string> = {
   rate_limited: 'too many messages in this room, or too many frames on this socket; `retryAfterMs` / `retry_after_ms`: when the next one is accepted',
   slow_mode: 'the room is in slow mode; `retryAfterMs` / `retry_after_ms`: when this user may post again',
   blocked_term: 'the text contains a word or pattern blocked in the room or everywhere',
+  guest_read_only: "the token is a guest's (`guest` role): it may join and read, never send (/ws/chat: the frame still moves the socket); sign in to post",
 };
 
 const v1Summaries: Record<string, string> = {

@@ -47,7 +47,19 @@ export const BusHidden = Type.Object({
   userId: Type.Optional(Type.String()),
   upTo: Type.Optional(Type.Integer()),
 });
-export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings, BusGlobalSettings, BusHidden]);
+/**
+ * An admin deactivated (or reactivated) an account (control channel, published by the user
+ * service): nodes close the account's sockets with 4403 and refuse it from then on.
+ */
+export const BusAccount = Type.Object({
+  v: Type.Literal(1),
+  type: Type.Literal('account'),
+  node: Type.String({ description: 'Id of the publisher (a user service instance).' }),
+  userId: Type.String(),
+  deactivated: Type.Boolean(),
+});
+export const BusEvent = Type.Union([BusMessage, BusBan, BusSettings, BusGlobalSettings, BusHidden, BusAccount]);
+export type BusAccount = Static<typeof BusAccount>;
 export type BusHidden = Static<typeof BusHidden>;
 export type BusSettings = Static<typeof BusSettings>;
 export type BusGlobalSettings = Static<typeof BusGlobalSettings>;

@@ -15,6 +15,7 @@ export const wsErrorCodes = [
   'rate_limited', // too many messages (or frames); `retryAfterMs` says when the next one is accepted
   'slow_mode', // the room is in slow mode; `retryAfterMs` says when this user may post again
   'blocked_term', // the text contains a term blocked in this room or everywhere
+  'guest_read_only', // a guest (a token with the guest role, no account) may join and read, never send
 ] as const;
 export type WsErrorCode = (typeof wsErrorCodes)[number];
 
@@ -36,6 +37,7 @@ export const closeCodes = {
   tryAgainLater: 1013,
   badRequest: 4400,
   unauthorized: 4401,
+  accountDeactivated: 4403,
   slowConsumer: 4508,
 } as const;
 export type CloseCode = (typeof closeCodes)[keyof typeof closeCodes];

@@ -9,6 +9,7 @@
 -- KEYS[8] the room's rate limit (hash)  KEYS[9] the default rate limit (hash)
 -- KEYS[10] the room's roles (hash)      KEYS[11] the user's rate-limit state in the room
 -- KEYS[12] the room's settings (hash)   KEYS[13] the user's slow-mode wait in the room
+-- KEYS[14] the set of deactivated accounts
 -- ARGV[1] message id                    ARGV[2] the message JSON after its seq: `,"id":…}`
 -- ARGV[3] the bus envelope up to the message: `{"v":1,…,"message":`
 -- ARGV[4] recent-history bound (entries) ARGV[5] idempotency window (seconds)
@@ -17,8 +18,8 @@
 --
 -- Returns {seq, id, duplicate}: duplicate = 1 when this (user, nonce) was accepted before
 -- within the window; then nothing is written and the first send's id and seq come back.
--- A refused message returns {0, 'banned', <ban JSON>}, {0, 'slow_mode', <retry after ms>} or
--- {0, 'rate_limited', <retry after ms>}.
+-- A refused message returns {0, 'banned', <ban JSON>}, {0, 'slow_mode', <retry after ms>},
+-- {0, 'rate_limited', <retry after ms>} or {0, 'deactivated', ''}.
 
 local prior = redis.call('GET', KEYS[5])
 if prior then
@@ -28,6 +29,11 @@ end
 
 -- Checks that refuse a message come before the seq is allocated: a refused message leaves no gap
 -- in the room's seqs, and consumes no rate.
+-- A deactivated account is refused even as an admin: its socket may have missed the event.
+if redis.call('SISMEMBER', KEYS[14], ARGV[6]) == 1 then
+  return { 0, 'deactivated', '' }
+end
+
 if ARGV[7] ~= '1' then
   local ban = redis.call('GET', KEYS[7]) or redis.call('GET', KEYS[6])
   if ban then

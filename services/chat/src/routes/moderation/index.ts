@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BlockedTerms, principalOf, RoomName, RoomSettings } from '@chatorbit/shared';
+import { BlockedTerms, forbidden, isGuest, principalOf, RoomName, RoomSettings } from '@chatorbit/shared';
 import type { ModerationService } from '../../moderation/service.ts';
 import type { Ban, RateLimit } from '../../moderation/moderation.ts';
 import { AuditEntryView, AuditQuery, BanBody, BanView, RateLimitBody, RateLimitView, RoleBody, RoomParams, UserId, errors } from './schemas.ts';
@@ -22,10 +22,14 @@ const tags = ['moderation'];
 
 /**
  * The moderation API: bans and timeouts, room roles, rate limits, the audit log. Thin: the rules
- * are ModerationService's. Every route needs a token.
+ * are ModerationService's. Every route needs a token, and an account: guests get 403 on all of
+ * them (they would otherwise create rooms and own them).
  */
 export const moderationRoutes: FastifyPluginAsyncTypebox<{ moderation: ModerationService }> = async (app, { moderation }) => {
   app.addHook('onRequest', app.authenticate);
+  app.addHook('onRequest', async (request) => {
+    if (isGuest(principalOf(request))) throw forbidden('guests cannot use the moderation API; sign in');
+  });
 
   // Bans and timeouts
   app.post('/api/v1/rooms/:room/bans', {
