@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenSigner, createTokenVerifier, loadConfig, type UserStore } from '@chatorbit/shared';
 import { buildAuthApp } from './app.ts';
 import { authConfigSchema } from './config.ts';
+import { fastHasher } from './testing/auth-app.ts';
 import { userStoreCases, type OpenUserStore } from './testing/user-stores.ts';
 
 const config = loadConfig(authConfigSchema, { LOG_LEVEL: 'silent' });
@@ -21,7 +22,7 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
   beforeAll(async () => {
     store = await open(`auth_test_${process.pid}_${Date.now()}`);
     users = store.users;
-    app = await buildAuthApp(config, { users, signer: await createTokenSigner(settings) });
+    app = await buildAuthApp(config, { users, sessions: store.sessions, signer: await createTokenSigner(settings), passwords: fastHasher });
   });
 
   afterAll(async () => {
@@ -48,7 +49,7 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
       const res = await signup({ username: 'Alice.W_1', email: 'alice@example.com', password: 'wonderland!' });
       expect(res.statusCode).toBe(201);
       const { user } = res.json();
-      expect(Object.keys(user).sort()).toEqual(['createdAt', 'id', 'username']);
+      expect(Object.keys(user).sort()).toEqual(['avatarUrl', 'color', 'createdAt', 'displayName', 'id', 'username']);
       expect(user.id).toMatch(/^[0-9a-f]{24}$/);
       expect(user.username).toBe('Alice.W_1');
       expect(Date.parse(user.createdAt)).toBeGreaterThanOrEqual(before - 1000);
@@ -141,15 +142,19 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
       expect(body).toEqual({
         accessToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: 3600,
-        user: { id: account.id, username: account.username, createdAt: expect.any(String) },
+        expiresIn: 900,
+        refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        refreshExpiresIn: 30 * 86_400,
+        user: { id: account.id, username: account.username, displayName: null, color: null, avatarUrl: null, createdAt: expect.any(String) },
       });
+      expect(res.headers['set-cookie']).toBeUndefined();
 
       const header = decodeProtectedHeader(body.accessToken);
       expect(header.alg).toBe('EdDSA');
       expect(header.kid).toBe(jwks.keys[0]?.kid);
       const claims = decodeJwt(body.accessToken);
-      expect(claims.exp! - claims.iat!).toBe(3600);
+      expect(claims.exp! - claims.iat!).toBe(900);
+      expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'name', 'roles', 'sub']);
 
       const principal = await createTokenVerifier(settings, jwks).verify(body.accessToken);
       expect(principal).toEqual({ userId: account.id, name: account.username, roles: [] });
