@@ -16,7 +16,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 function compatError(error: FastifyError): { status: number; message: string } {
   if (error instanceof AppError) return { status: error.statusCode, message: error.message };
   if (isUnavailableError(error)) return { status: 503, message: 'the service is unavailable; try again' };
-  if (error.validation) return { status: 400, message: error.message.replace(/^body\/?/, '').trim() || 'invalid request body' };
+  // "body/password must be string" → "password must be string"; "body must be object" → "the request body must be object".
+  if (error.validation) return { status: 400, message: error.message.replace(/^body\//, '').replace(/^body /, 'the request body ') };
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, message: error.message };
   if (error instanceof SyntaxError) return { status: 400, message: 'the body is not valid JSON' };
   return { status: 500, message: 'internal error' };
