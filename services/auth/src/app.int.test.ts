@@ -230,6 +230,41 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
       expect(res.statusCode).toBe(409);
     });
 
+    it('serves an OpenAPI 3.1 document of every auth route, with examples, public routes without bearer security', async () => {
+      const res = await app.inject('/openapi.json');
+      expect(res.statusCode).toBe(200);
+      type Op = { summary?: string; security?: unknown[]; requestBody?: { content: Record<string, { example?: unknown; examples?: unknown }> } };
+      const doc = res.json<{ openapi: string; paths: Record<string, Record<string, Op>> }>();
+      expect(doc.openapi).toBe('3.1.0');
+      // path, method, open to anyone (no bearer), takes a body
+      const routes: [string, string, boolean, boolean][] = [
+        ['/api/v1/auth/signup', 'post', true, true],
+        ['/api/v1/auth/login', 'post', true, true],
+        ['/api/v1/auth/refresh', 'post', true, true],
+        ['/api/v1/auth/logout', 'post', true, true],
+        ['/api/v1/auth/logout-all', 'post', false, false],
+        ['/api/v1/auth/password', 'post', false, true],
+        ['/api/v1/auth/guest', 'post', true, false],
+        ['/.well-known/jwks.json', 'get', true, false],
+        ['/register', 'post', true, true],
+        ['/login', 'post', true, true],
+        ['/change-password', 'post', false, true],
+        ['/logout', 'post', true, false],
+      ];
+      for (const [path, method, open, hasBody] of routes) {
+        const op = doc.paths[path]?.[method];
+        expect(op?.summary, `${method} ${path}`).toEqual(expect.any(String));
+        if (open) expect(op?.security, `${method} ${path}`).toEqual([]);
+        else expect(op?.security, `${method} ${path}`).toBeUndefined();
+        const body = op?.requestBody?.content['application/json'];
+        if (hasBody) expect(body?.example ?? body?.examples, `${method} ${path}`).toBeDefined();
+        else expect(body, `${method} ${path}`).toBeUndefined();
+      }
+      expect(doc.paths['/api/v1/auth/login']!.post!.requestBody!.content['application/json']!).toMatchObject({
+        examples: expect.anything(),
+      });
+    });
+
     it('answers unknown routes with 404 not_found', async () => {
       const res = await app.inject('/api/v1/auth/nope');
       expect(res.statusCode).toBe(404);
