@@ -62,7 +62,7 @@ export class Accounts {
    * The account behind an access token that may change its password: 403 for a guest (no account),
    * 401 when the account is gone, 403 account_deactivated.
    */
-  async accountOf(principal: Principal): Promise<UserRecord> {
+  private async accountOf(principal: Principal): Promise<UserRecord> {
     if (isGuest(principal)) throw guestHasNoAccount();
     const user = await this.deps.users.findById(principal.userId);
     if (!user) throw new AppError(401, 'unauthorized', 'the account of this token no longer exists');

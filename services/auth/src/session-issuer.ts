@@ -43,14 +43,14 @@ export class SessionIssuer {
     this.compatTokenTtlSec = options.compatTokenTtlSec;
   }
 
-  /** A login: an access token and the first refresh token of a new family. */
-  async start(user: UserRecord): Promise<IssuedSession> {
-    return this.issue(user);
-  }
-
-  /** A refresh: an access token and the next refresh token of `familyId`. */
-  async continue(user: UserRecord, familyId: string): Promise<IssuedSession> {
-    return this.issue(user, familyId);
+  /**
+   * An access token and a refresh token: the first of a new family (a login), or with `familyId`
+   * the next of that family (a refresh).
+   */
+  async issue(user: UserRecord, familyId?: string): Promise<IssuedSession> {
+    const refresh = await this.sessions.issue(user.id, this.refreshTokenTtlSec, familyId);
+    const accessToken = await this.signer.sign(principalOf(user), this.accessTokenTtlSec);
+    return { accessToken, refresh };
   }
 
   /**
@@ -75,11 +75,5 @@ export class SessionIssuer {
       roles: [GUEST_ROLE],
     };
     return { accessToken: await this.signer.sign(guest, this.accessTokenTtlSec), guest };
-  }
-
-  private async issue(user: UserRecord, familyId?: string): Promise<IssuedSession> {
-    const refresh = await this.sessions.issue(user.id, this.refreshTokenTtlSec, familyId);
-    const accessToken = await this.signer.sign(principalOf(user), this.accessTokenTtlSec);
-    return { accessToken, refresh };
   }
 }

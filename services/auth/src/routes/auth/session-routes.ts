@@ -60,7 +60,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }>
       const { login, password, cookie } = request.body;
       const user = await accounts.checkLogin(login, password, request.ip);
       // Roles and name are read now: a role given or taken away shows in tokens issued after that.
-      return sessionReply(request, reply, user, await issuer.start(user), cookie === true);
+      return sessionReply(request, reply, user, await issuer.issue(user), cookie === true);
     },
   );
 
@@ -95,7 +95,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }>
         await sessions.revokeFamily(result.familyId);
         throw refuse('account');
       }
-      return sessionReply(request, reply, user, await issuer.continue(user, result.familyId), cookieMode);
+      return sessionReply(request, reply, user, await issuer.issue(user, result.familyId), cookieMode);
     },
   );
 

@@ -12,7 +12,7 @@ export const CompatMessage = Type.Object({ message: Type.String() });
 
 export const RegisterBody = Type.Object(
   {
-    email: Type.String({ maxLength: 254, description: 'Unique ignoring case.' }),
+    email: Type.String({ format: 'email', maxLength: 254, description: 'Unique ignoring case.' }),
     username: Type.String({ maxLength: 100, description: 'As for /api/v1/auth/signup: 2–32 of A-Z a-z 0-9 _ . - (the original allowed 2–100 of anything).' }),
     password: Type.String({ maxLength: 256, description: '8–256 characters, not the username or email (the original asked for 6).' }),
   },
