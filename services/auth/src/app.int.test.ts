@@ -255,6 +255,7 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
         const op = doc.paths[path]?.[method];
         expect(op?.summary, `${method} ${path}`).toEqual(expect.any(String));
         if (open) expect(op?.security, `${method} ${path}`).toEqual([]);
+        else if (path === '/change-password') expect(op?.security).toEqual([{ bearer: [] }, { tokenCookie: [] }]);
         else expect(op?.security, `${method} ${path}`).toBeUndefined();
         const body = op?.requestBody?.content['application/json'];
         if (hasBody) expect(body?.example ?? body?.examples, `${method} ${path}`).toBeDefined();

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import {
   MemoryRefreshTokenStore,
+  authPlugin,
+  compatAuthPlugin,
   createBaseApp,
   createTokenVerifier,
   healthPlugin,
@@ -84,6 +86,8 @@ export async function buildAuthApp(config: AuthConfig, deps: AuthDeps): Promise<
   if (throttleStore.backend === 'redis') checks.redis = () => throttleStore.ping();
   await app.register(healthPlugin, { checks });
   await app.register(fastifyCookie);
+  await app.register(authPlugin, { verifier: ctx.verifier });
+  await app.register(compatAuthPlugin, { verifier: ctx.verifier });
   app.addHook('onError', async (_request, reply, error) => {
     if (error instanceof ThrottledError) void reply.header('retry-after', String(error.retryAfterSec));
   });

@@ -73,9 +73,9 @@ describe.each(userStoreCases)("the original frontend's auth routes with the %s u
     });
 
     it.each([
-      ['a missing field', { payload: { email: 'a@example.com', password: 'long enough' } }, 400, 'the request body must have required properties username'],
-      ['a number for the password', { payload: { email: 'a@example.com', username: 'abc', password: 12345678 } }, 400, 'password must be string'],
-      ['a JSON array', { payload: [1] }, 400, 'the request body must be object'],
+      ['a missing field', { payload: { email: 'a@example.com', password: 'long enough' } }, 400, 'body must have required properties username'],
+      ['a number for the password', { payload: { email: 'a@example.com', username: 'abc', password: 12345678 } }, 400, 'body/password must be string'],
+      ['a JSON array', { payload: [1] }, 400, 'body must be object'],
       ['malformed JSON', { payload: '{"email":', headers: { 'content-type': 'application/json' } }, 400],
       ['an empty body', { payload: '', headers: { 'content-type': 'application/json' } }, 400],
       ['a form-encoded body', { payload: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],

@@ -88,6 +88,30 @@ describe.each(modes)('accounts through the gateway on %s', (mode, backends) => {
     }
   });
 
+  it("serves the original frontend's auth routes through the gateway: register, login with the cookie, /user by cookie, change-password, logout", async () => {
+    const registered = await call('POST', '/register', { email: 'zoe@example.test', username: 'zoe', password: 'zoe password' });
+    expect(registered).toMatchObject({ status: 200, body: { message: 'Registration successful' } });
+    expect(await call('POST', '/register', { email: 'zoe2@example.test', username: 'zoe', password: 'zoe password' })).toMatchObject({
+      status: 400,
+      body: { error: 'username is already taken' },
+    });
+    const login = await call('POST', '/login', { email: 'zoe@example.test', password: 'zoe password' });
+    expect(login.status).toBe(200);
+    const token = login.body.token as unknown as string;
+    const payload = JSON.parse(atob(token.split('.')[1]!)) as { user_id: string; username: string };
+    expect(payload.username).toBe('zoe');
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('token='))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).not.toMatch(/Secure/);
+    const jar = { cookie: cookie.split(';')[0]! };
+    expect(await call('GET', `/user/${payload.user_id}`, undefined, jar)).toMatchObject({ status: 200, body: { id: payload.user_id, name: 'zoe' } });
+    expect(await call('POST', '/change-password', { old_password: 'zoe password', new_password: 'zoe new password' }, jar)).toMatchObject({ status: 200 });
+    expect((await call('POST', '/login', { email: 'zoe@example.test', password: 'zoe password' })).status).toBe(401);
+    const logout = await call('POST', '/logout', undefined, jar);
+    expect(logout.status).toBe(200);
+    expect(logout.headers.getSetCookie().find((c) => c.startsWith('token='))).toMatch(/^token=;/);
+  });
+
   it('gives guests a viewer token', async () => {
     const guest = await call('POST', '/api/v1/auth/guest');
     expect(guest.status).toBe(200);

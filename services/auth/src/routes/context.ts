@@ -11,7 +11,7 @@ export interface AuthRouteContext {
   issuer: SessionIssuer;
   sessions: RefreshTokenStore;
   signer: TokenSigner;
-  /** Verifies access tokens against the signer's own keys (the published set): no JWKS round trip. */
+  /** Verifies access tokens (app.authenticate, authenticateCompat) against the signer's own keys, the published set: no JWKS round trip. */
   verifier: TokenVerifier;
   cookies: Cookies;
   /** The per-address limit on guest tokens; undefined when guest tokens are off. */

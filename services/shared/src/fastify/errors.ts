@@ -30,10 +30,6 @@ const unavailableErrors = new Set([
   'TokenVerifierUnavailableError',
 ]);
 
-/** Whether an error means "a backend is unreachable right now" (answered 503 `unavailable`). */
-export const isUnavailableError = (error: Error) =>
-  unavailableErrors.has(error.name) || /^Connection is closed|^Stream isn't writeable/.test(error.message);
-
 /** What an error becomes on the wire: its HTTP status, code and the message a client may see. */
 export interface HttpError {
   status: number;
@@ -52,7 +48,7 @@ export function httpErrorOf(error: FastifyError, request: FastifyRequest, reply:
   if (error instanceof AppError) {
     status = error.statusCode;
     code = error.code;
-  } else if (isUnavailableError(error)) {
+  } else if (unavailableErrors.has(error.name) || /^Connection is closed|^Stream isn't writeable/.test(error.message)) {
     status = 503;
     code = 'unavailable';
     message = 'a backend is unavailable; try again';

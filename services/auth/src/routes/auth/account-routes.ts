@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { toPublicUser } from '@chatorbit/shared';
-import { requestPrincipal } from '../../request-principal.ts';
+import { principalOf, toPublicUser } from '@chatorbit/shared';
 import type { AuthRouteContext } from '../context.ts';
 import { ErrorResponse, NoContent, PasswordBody, SignupBody, SignupResponse } from './schemas.ts';
 
@@ -40,10 +39,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }>
         body: PasswordBody,
         response: { 204: NoContent, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse },
       },
+      onRequest: app.authenticate,
     },
     async (request, reply) => {
-      const principal = await requestPrincipal(request, ctx.verifier);
-      await ctx.accounts.changePassword(principal, request.body.currentPassword, request.body.newPassword, request.ip);
+      await ctx.accounts.changePassword(principalOf(request), request.body.currentPassword, request.body.newPassword, request.ip);
       ctx.cookies.clearRefresh(request, reply);
       return reply.status(204).send(null);
     },

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isGuest, toPublicUser, unauthorized, type RefreshRefusal, type UserRecord } from '@chatorbit/shared';
+import { isGuest, principalOf, toPublicUser, unauthorized, type RefreshRefusal, type UserRecord } from '@chatorbit/shared';
 import { guestHasNoAccount } from '../../accounts.ts';
 import { REFRESH_COOKIE } from '../../cookies.ts';
-import { requestPrincipal } from '../../request-principal.ts';
 import type { IssuedSession } from '../../session-issuer.ts';
 import type { AuthRouteContext } from '../context.ts';
 import { ErrorResponse, LoginBody, NoContent, RefreshBody, SessionResponse } from './schemas.ts';
@@ -130,9 +129,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }>
         description: 'Needs the access token (`Authorization: Bearer`). Guests have no sessions (403).',
         response: { 204: NoContent, 401: ErrorResponse, 403: ErrorResponse },
       },
+      onRequest: app.authenticate,
     },
     async (request, reply) => {
-      const principal = await requestPrincipal(request, ctx.verifier);
+      const principal = principalOf(request);
       if (isGuest(principal)) throw guestHasNoAccount();
       await sessions.revokeAllForUser(principal.userId);
       cookies.clearRefresh(request, reply);

@@ -1,26 +1,12 @@
-import type { FastifyError } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, isAdmin, isUnavailableError } from '@chatorbit/shared';
-import { COMPAT_COOKIE } from '../../cookies.ts';
-import { requestPrincipal } from '../../request-principal.ts';
+import { AppError, CompatErrorResponse, compatSecurity, isAdmin, principalOf, useCompatErrors } from '@chatorbit/shared';
 import { USERNAME_PATTERN } from '../auth/schemas.ts';
 import type { AuthRouteContext } from '../context.ts';
-import { ChangePasswordBody, CompatError, CompatLoginBody, CompatLoginResponse, CompatMessage, RegisterBody } from './schemas.ts';
+import { ChangePasswordBody, CompatLoginBody, CompatLoginResponse, CompatMessage, RegisterBody } from './schemas.ts';
 
-const tags = ['compat'];
-const errors = { 400: CompatError, 401: CompatError, 403: CompatError, 429: CompatError, 500: CompatError, 503: CompatError };
+const tags = ['original API'];
+const errors = { 400: CompatErrorResponse, 401: CompatErrorResponse, 403: CompatErrorResponse, 429: CompatErrorResponse, 503: CompatErrorResponse };
 const USERNAME = new RegExp(USERNAME_PATTERN);
-
-/** Status and text of an error on these routes: the shared rules, with a string body. */
-function compatError(error: FastifyError): { status: number; message: string } {
-  if (error instanceof AppError) return { status: error.statusCode, message: error.message };
-  if (isUnavailableError(error)) return { status: 503, message: 'the service is unavailable; try again' };
-  // "body/password must be string" → "password must be string"; "body must be object" → "the request body must be object".
-  if (error.validation) return { status: 400, message: error.message.replace(/^body\//, '').replace(/^body /, 'the request body ') };
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, message: error.message };
-  if (error instanceof SyntaxError) return { status: 400, message: 'the body is not valid JSON' };
-  return { status: 500, message: 'internal error' };
-}
 
 /**
  * The original frontend's auth routes at the root (COMPAT.md): /register, /login, /change-password,
@@ -29,6 +15,7 @@ function compatError(error: FastifyError): { status: number; message: string } {
  */
 export const compatRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }> = async (app, { ctx }) => {
   const { accounts, issuer, cookies } = ctx;
+  useCompatErrors(app);
 
   // An empty JSON body (a bodyless axios POST, e.g. /logout) is no body rather than a 400.
   const json = app.getDefaultJsonParser('error', 'error');
@@ -36,13 +23,6 @@ export const compatRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }> 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
     else json(request, body as string, done);
-  });
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, message } = compatError(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (status === 503) void reply.header('retry-after', '1');
-    void reply.status(status).send({ error: message });
   });
 
   app.post(
@@ -101,13 +81,14 @@ export const compatRoutes: FastifyPluginAsyncTypebox<{ ctx: AuthRouteContext }> 
         description:
           'Authenticated by the `token` cookie (or `Authorization: Bearer`). As POST /api/v1/auth/password: every refresh token of the ' +
           'account is revoked; tokens of /login stay valid until they expire.',
+        security: compatSecurity,
         body: ChangePasswordBody,
         response: { 200: CompatMessage, ...errors },
       },
+      onRequest: app.authenticateCompat,
     },
     async (request) => {
-      const principal = await requestPrincipal(request, ctx.verifier, COMPAT_COOKIE);
-      await accounts.changePassword(principal, request.body.old_password, request.body.new_password, request.ip);
+      await accounts.changePassword(principalOf(request), request.body.old_password, request.body.new_password, request.ip);
       return { message: 'Password changed successfully' };
     },
   );

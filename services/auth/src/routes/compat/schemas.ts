@@ -3,11 +3,6 @@ import { Type } from 'typebox';
 // The original frontend's auth API (COMPAT.md). Bodies may carry more fields than these (the
 // original ignored unknown ones); every error body is `{ "error": "<text>" }`, shown as is.
 
-export const CompatError = Type.Object(
-  { error: Type.String({ description: 'What went wrong, for people: the frontend shows it as is.' }) },
-  { examples: [{ error: 'invalid login or password' }] },
-);
-
 export const CompatMessage = Type.Object({ message: Type.String() });
 
 export const RegisterBody = Type.Object(
