@@ -37,7 +37,7 @@ describe.each(userStoreCases)('admin bootstrap and roles with the %s user store'
   beforeAll(async () => {
     store = await open(`auth_admin_test_${process.pid}_${Date.now()}`);
     users = store.users;
-    app = await buildAuthApp(config, { users, signer: await createTokenSigner(settings) });
+    app = await buildAuthApp(config, { users, sessions: store.sessions, signer: await createTokenSigner(settings), passwords: hasher });
     jwks = (await app.inject('/.well-known/jwks.json')).json();
   });
 
@@ -193,7 +193,7 @@ describe.each(userStoreCases)('admin bootstrap and roles with the %s user store'
         const { status, principal, user } = await login(name, `${username}-admin-secret`);
         expect(status).toBe(200);
         expect(principal).toEqual({ userId: created!.id, name: username, roles: ['admin'] });
-        expect(Object.keys(user!).sort()).toEqual(['createdAt', 'id', 'username']);
+        expect(Object.keys(user!).sort()).toEqual(['avatarUrl', 'color', 'createdAt', 'displayName', 'id', 'username']);
       }
     });
 

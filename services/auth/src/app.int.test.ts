@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenSigner, createTokenVerifier, loadConfig, type UserStore } from '@chatorbit/shared';
 import { buildAuthApp } from './app.ts';
 import { authConfigSchema } from './config.ts';
+import { fastHasher } from './testing/auth-app.ts';
 import { userStoreCases, type OpenUserStore } from './testing/user-stores.ts';
 
 const config = loadConfig(authConfigSchema, { LOG_LEVEL: 'silent' });
@@ -21,7 +22,7 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
   beforeAll(async () => {
     store = await open(`auth_test_${process.pid}_${Date.now()}`);
     users = store.users;
-    app = await buildAuthApp(config, { users, signer: await createTokenSigner(settings) });
+    app = await buildAuthApp(config, { users, sessions: store.sessions, signer: await createTokenSigner(settings), passwords: fastHasher });
   });
 
   afterAll(async () => {
@@ -48,7 +49,7 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
       const res = await signup({ username: 'Alice.W_1', email: 'alice@example.com', password: 'wonderland!' });
       expect(res.statusCode).toBe(201);
       const { user } = res.json();
-      expect(Object.keys(user).sort()).toEqual(['createdAt', 'id', 'username']);
+      expect(Object.keys(user).sort()).toEqual(['avatarUrl', 'color', 'createdAt', 'displayName', 'id', 'username']);
       expect(user.id).toMatch(/^[0-9a-f]{24}$/);
       expect(user.username).toBe('Alice.W_1');
       expect(Date.parse(user.createdAt)).toBeGreaterThanOrEqual(before - 1000);
@@ -141,15 +142,19 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
       expect(body).toEqual({
         accessToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: 3600,
-        user: { id: account.id, username: account.username, createdAt: expect.any(String) },
+        expiresIn: 900,
+        refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        refreshExpiresIn: 30 * 86_400,
+        user: { id: account.id, username: account.username, displayName: null, color: null, avatarUrl: null, createdAt: expect.any(String) },
       });
+      expect(res.headers['set-cookie']).toBeUndefined();
 
       const header = decodeProtectedHeader(body.accessToken);
       expect(header.alg).toBe('EdDSA');
       expect(header.kid).toBe(jwks.keys[0]?.kid);
       const claims = decodeJwt(body.accessToken);
-      expect(claims.exp! - claims.iat!).toBe(3600);
+      expect(claims.exp! - claims.iat!).toBe(900);
+      expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'name', 'roles', 'sub']);
 
       const principal = await createTokenVerifier(settings, jwks).verify(body.accessToken);
       expect(principal).toEqual({ userId: account.id, name: account.username, roles: [] });
@@ -223,6 +228,42 @@ describe.each(userStoreCases)('auth service with the %s user store', (_kind, ope
       expect((await users.findByLogin(account.username))?.id).toBe(account.id);
       const res = await signup({ username: account.username, email: 'restart-again@example.com', password: 'restart-pass' });
       expect(res.statusCode).toBe(409);
+    });
+
+    it('serves an OpenAPI 3.1 document of every auth route, with examples, public routes without bearer security', async () => {
+      const res = await app.inject('/openapi.json');
+      expect(res.statusCode).toBe(200);
+      type Op = { summary?: string; security?: unknown[]; requestBody?: { content: Record<string, { example?: unknown; examples?: unknown }> } };
+      const doc = res.json<{ openapi: string; paths: Record<string, Record<string, Op>> }>();
+      expect(doc.openapi).toBe('3.1.0');
+      // path, method, open to anyone (no bearer), takes a body
+      const routes: [string, string, boolean, boolean][] = [
+        ['/api/v1/auth/signup', 'post', true, true],
+        ['/api/v1/auth/login', 'post', true, true],
+        ['/api/v1/auth/refresh', 'post', true, true],
+        ['/api/v1/auth/logout', 'post', true, true],
+        ['/api/v1/auth/logout-all', 'post', false, false],
+        ['/api/v1/auth/password', 'post', false, true],
+        ['/api/v1/auth/guest', 'post', true, false],
+        ['/.well-known/jwks.json', 'get', true, false],
+        ['/register', 'post', true, true],
+        ['/login', 'post', true, true],
+        ['/change-password', 'post', false, true],
+        ['/logout', 'post', true, false],
+      ];
+      for (const [path, method, open, hasBody] of routes) {
+        const op = doc.paths[path]?.[method];
+        expect(op?.summary, `${method} ${path}`).toEqual(expect.any(String));
+        if (open) expect(op?.security, `${method} ${path}`).toEqual([]);
+        else if (path === '/change-password') expect(op?.security).toEqual([{ bearer: [] }, { tokenCookie: [] }]);
+        else expect(op?.security, `${method} ${path}`).toBeUndefined();
+        const body = op?.requestBody?.content['application/json'];
+        if (hasBody) expect(body?.example ?? body?.examples, `${method} ${path}`).toBeDefined();
+        else expect(body, `${method} ${path}`).toBeUndefined();
+      }
+      expect(doc.paths['/api/v1/auth/login']!.post!.requestBody!.content['application/json']!).toMatchObject({
+        examples: expect.anything(),
+      });
     });
 
     it('answers unknown routes with 404 not_found', async () => {

@@ -53,3 +53,26 @@ describe('admin settings', () => {
     expect(err.message).not.toContain('short-pw');
   });
 });
+
+describe('token and throttle settings', () => {
+  it('default to 15 min access tokens, 30-day refresh tokens, 24 h compat tokens and Secure cookies on https only', () => {
+    expect(loadAuthConfig({})).toMatchObject({
+      ACCESS_TOKEN_TTL_SEC: 900,
+      REFRESH_TOKEN_TTL_SEC: 2_592_000,
+      COMPAT_TOKEN_TTL_SEC: 86_400,
+      COOKIE_SECURE: 'auto',
+      LOGIN_FREE_ATTEMPTS: 5,
+      LOGIN_IP_FREE_ATTEMPTS: 20,
+      GUEST_TOKENS_PER_MINUTE: 10,
+    });
+  });
+
+  it.each([
+    ['a backoff base above its maximum', { LOGIN_BACKOFF_BASE_SEC: '60', LOGIN_BACKOFF_MAX_SEC: '30' }, 'LOGIN_BACKOFF_BASE_SEC'],
+    ['COOKIE_SECURE=yes', { COOKIE_SECURE: 'yes' }, 'COOKIE_SECURE'],
+    ['a refresh lifetime under 5 min', { REFRESH_TOKEN_TTL_SEC: '60' }, 'REFRESH_TOKEN_TTL_SEC'],
+    ['no free login attempts', { LOGIN_FREE_ATTEMPTS: '0' }, 'LOGIN_FREE_ATTEMPTS'],
+  ])('stop start-up for %s, naming the variable', (_what, env, variable) => {
+    expect(configError(env).variable).toBe(variable);
+  });
+});

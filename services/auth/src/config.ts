@@ -15,13 +15,71 @@ export const authConfigSchema = Type.Object({
     }),
   ),
   JWT_PRIVATE_KEY_FILE: Type.Optional(
-    Type.String({ minLength: 1, description: 'Path of a file holding the key, instead of JWT_PRIVATE_KEY.' }),
+    Type.String({
+      minLength: 1,
+      description: 'Path of a file holding the key, instead of JWT_PRIVATE_KEY (in Kubernetes: `signing.pem` of the mounted JWT Secret).',
+    }),
+  ),
+  JWT_VERIFY_KEYS_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Directory of further Ed25519 keys whose tokens stay valid (key rotation): every `*.pem` file in it (public SPKI or private PKCS#8 PEM; ' +
+        'hidden entries such as the `..data` of a Secret mount are skipped) is published in the JWKS next to the signing key. ' +
+        'It may be the directory of JWT_PRIVATE_KEY_FILE itself (the signing key is then listed once). Read at start-up.',
+    }),
   ),
   ACCESS_TOKEN_TTL_SEC: Type.Integer({
-    default: 3600,
+    default: 900,
     minimum: 60,
     maximum: 86_400,
-    description: 'Lifetime of an access token in seconds. Tokens cannot be revoked, so keep it short.',
+    description: 'Lifetime of an access token in seconds. Access tokens cannot be revoked, so keep it short; clients renew them with a refresh token.',
+  }),
+  REFRESH_TOKEN_TTL_SEC: Type.Integer({
+    default: 2_592_000,
+    minimum: 300,
+    maximum: 31_536_000,
+    description:
+      'Lifetime of a refresh token in seconds (default 30 days), counted again from each refresh: a session ends after this long unused, ' +
+      'at logout, or when the password changes.',
+  }),
+  COMPAT_TOKEN_TTL_SEC: Type.Integer({
+    default: 86_400,
+    minimum: 60,
+    maximum: 604_800,
+    description:
+      'Lifetime of the tokens of the original frontend\'s `POST /login` (and its `token` cookie), 24 h as the original: that frontend cannot refresh, ' +
+      'so shorter means being logged out that often. These tokens cannot be revoked before they expire.',
+  }),
+  COOKIE_SECURE: Type.Enum(['auto', 'true', 'false'], {
+    default: 'auto',
+    description:
+      'The `Secure` attribute of the cookies auth sets. auto: Secure when the request came over https (X-Forwarded-Proto from the gateway or ingress), ' +
+      'not on plain http, where a browser would drop a Secure cookie.',
+  }),
+  LOGIN_FREE_ATTEMPTS: Type.Integer({
+    default: 5,
+    minimum: 1,
+    description:
+      'Login attempts one account name may have without delay within LOGIN_THROTTLE_WINDOW_SEC; from then on each attempt must wait a delay that doubles ' +
+      '(LOGIN_BACKOFF_BASE_SEC, then twice that, … up to LOGIN_BACKOFF_MAX_SEC). A successful login clears the count. Password changes count here too.',
+  }),
+  LOGIN_IP_FREE_ATTEMPTS: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'As LOGIN_FREE_ATTEMPTS, for failed attempts from one client address (one /64 for IPv6), whatever account they name.',
+  }),
+  LOGIN_BACKOFF_BASE_SEC: Type.Integer({ default: 1, minimum: 1, description: 'The first delay once the free attempts are used up.' }),
+  LOGIN_BACKOFF_MAX_SEC: Type.Integer({ default: 900, minimum: 1, description: 'The longest delay between login attempts.' }),
+  LOGIN_THROTTLE_WINDOW_SEC: Type.Integer({
+    default: 3600,
+    minimum: 1,
+    description: 'Failed attempts are forgotten this long after the last one.',
+  }),
+  GUEST_TOKENS_PER_MINUTE: Type.Integer({
+    default: 10,
+    minimum: 0,
+    description: 'Guest tokens (POST /api/v1/auth/guest) one client address (one /64 for IPv6) may get per minute. 0: no guest tokens at all.',
   }),
   ADMIN_USERNAME: Type.Optional(
     Type.String({
@@ -80,5 +138,8 @@ export function adminAccount(config: Pick<AuthConfig, 'ADMIN_USERNAME' | 'ADMIN_
 export function loadAuthConfig(env: Record<string, string | undefined>): AuthConfig {
   const config = loadConfig(authConfigSchema, env);
   adminAccount(config);
+  if (config.LOGIN_BACKOFF_BASE_SEC > config.LOGIN_BACKOFF_MAX_SEC) {
+    throw new ConfigError('LOGIN_BACKOFF_BASE_SEC', `must not exceed LOGIN_BACKOFF_MAX_SEC (${config.LOGIN_BACKOFF_MAX_SEC})`);
+  }
   return config;
 }

@@ -17,6 +17,7 @@ export const httpErrorCodes = [
   'conflict',
   'room_too_large',
   'payload_too_large',
+  'too_many_attempts',
   'unsupported_media_type',
   'bad_gateway',
   'unavailable',

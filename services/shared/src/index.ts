@@ -7,5 +7,6 @@ export * from './clients.ts';
 export * from './wire/index.ts';
 export * from './fastify/index.ts';
 export * from './users/index.ts';
+export * from './sessions/index.ts';
 export * from './lifecycle.ts';
 export * from './http-schemas.ts';

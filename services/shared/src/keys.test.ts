@@ -27,6 +27,13 @@ describe('redisKeys', () => {
     expect(keys.presenceRooms('users')).toBe('orbit:presence:rooms:users');
   });
 
+  it('names the login and guest throttles of auth', () => {
+    const keys = redisKeys();
+    expect(keys.loginAccount('alice@example.com')).toBe('orbit:auth:login:account:alice@example.com');
+    expect(keys.loginIp('::1')).toBe('orbit:auth:login:ip:::1');
+    expect(keys.guestIp('10.0.0.7')).toBe('orbit:auth:guest:ip:10.0.0.7');
+  });
+
   it('uses a configured prefix', () => {
     expect(redisKeys('staging').roomSeq('lobby')).toBe('staging:room:{lobby}:seq');
   });

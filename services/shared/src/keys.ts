@@ -75,6 +75,15 @@ export function redisKeys(prefix = 'orbit') {
     presenceMembers: (name: string, nodeId: string) => `${room(name)}:members:${nodeId}`,
     /** Sorted set room → count summed over the live nodes (viewers negated: most first); a cache rebuilt every half heartbeat at most. */
     presenceRooms: (kind: PresenceKind) => `${prefix}:presence:rooms:${kind}`,
+    /**
+     * Hash {n, until} of login attempts under one account name as typed (lower-cased): n attempts
+     * in the window, no attempt before `until` (ms). Expires with the window or the lock.
+     */
+    loginAccount: (login: string) => `${prefix}:auth:login:account:${login}`,
+    /** As loginAccount, for one client IP address. */
+    loginIp: (ip: string) => `${prefix}:auth:login:ip:${ip}`,
+    /** Counter of the guest tokens one client IP address got in the current minute. */
+    guestIp: (ip: string) => `${prefix}:auth:guest:ip:${ip}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -9,6 +9,7 @@ const chatMain = fileURLToPath(new URL('../../chat/src/main.ts', import.meta.url
 interface Body {
   user: { id: string; username: string };
   accessToken: string;
+  refreshToken: string;
   messages: Array<{ id: string; seq: number; text: string }>;
 }
 const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Body });
@@ -22,7 +23,7 @@ async function signUpAndLogIn(gateway: string, username: string) {
   expect(signup.body.user.id).toMatch(/^[0-9a-f]{24}$/);
   const login = await post(`${gateway}/api/v1/auth/login`, { login: username, password: 'correct horse battery' });
   expect(login.status).toBe(200);
-  return { id: signup.body.user.id, token: login.body.accessToken };
+  return { id: signup.body.user.id, token: login.body.accessToken, refreshToken: login.body.refreshToken };
 }
 
 const isType = (type: string) => (f: Record<string, unknown>) => f.type === type;
@@ -118,6 +119,12 @@ describe('pnpm start (all services in one process, in-memory engine)', () => {
     expect(await socket.waitClosed()).toEqual({ code: 4403, reason: 'account deactivated' });
     expect((await new TestClient(ws).waitClosed()).code).toBe(4403);
     expect((await fetch(`${app.url}/api/v1/rooms/r1/messages`, as(dave.token, 'GET'))).status).toBe(403);
+
+    // Reactivated, the account logs in again, but the sessions the deactivation ended stay ended
+    // (the user service revoked them: auth never saw this refresh token while deactivated).
+    expect((await fetch(`${app.url}/api/v1/users/${dave.id}/reactivate`, as(admin, 'POST'))).status).toBe(200);
+    expect((await post(`${app.url}/api/v1/auth/refresh`, { refreshToken: dave.refreshToken })).status).toBe(401);
+    expect((await post(`${app.url}/api/v1/auth/login`, { login: 'dave', password: 'correct horse battery' })).status).toBe(200);
   });
 
   it('refuses to start with a bad variable, naming it', async () => {

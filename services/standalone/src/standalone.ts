@@ -8,11 +8,22 @@ import {
   redisConnector,
   createTokenVerifier,
   loadConfig,
+  MemoryRefreshTokenStore,
   MemoryUserStore,
+  MongoRefreshTokenStore,
   MongoUserStore,
+  type RefreshTokenStore,
   type UserStore,
 } from '@chatorbit/shared';
-import { buildAuthApp, ensureAdmin, loadAuthConfig, loadSigner, PasswordHasher } from '@chatorbit/auth';
+import {
+  buildAuthApp,
+  ensureAdmin,
+  loadAuthConfig,
+  loadSigner,
+  MemoryThrottleStore,
+  PasswordHasher,
+  RedisThrottleStore,
+} from '@chatorbit/auth';
 import { buildUserApp, userConfigSchema } from '@chatorbit/user';
 import { buildChatApp, chatConfigSchema, createChatEngine } from '@chatorbit/chat';
 import { buildGatewayApp, gatewayConfigSchema } from '@chatorbit/gateway';
@@ -43,6 +54,9 @@ export async function startStandalone(env: Record<string, string | undefined>): 
   const db = mongo?.db(authConfig.MONGO_DB);
   const users: UserStore = db ? new MongoUserStore(db) : new MemoryUserStore();
   await users.init();
+  // Refresh tokens: the user service will need the same store (an admin's deactivation revokes them).
+  const sessions: RefreshTokenStore = db ? new MongoRefreshTokenStore(db) : new MemoryRefreshTokenStore();
+  await sessions.init();
   const nodeId = chatConfig.NODE_ID ?? `${hostname()}-${process.pid}`;
   let log: FastifyInstance['log'] | undefined;
   const withRedis = redisConfigured(chatConfig);
@@ -50,6 +64,11 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     ...(withRedis ? { redis: redisConnector(chatConfig, `chat-${nodeId}`, (role, err) => log?.warn({ err, role }, 'redis connection error')) } : {}),
     ...(db ? { db } : {}),
   });
+  // Login throttling: in Redis when there is one, so that processes sharing it share the counts.
+  const throttleRedis = withRedis
+    ? redisConnector(authConfig, `auth-${nodeId}`, (role, err) => log?.warn({ err, role }, 'redis connection error'))('throttle')
+    : undefined;
+  const throttle = throttleRedis ? new RedisThrottleStore(throttleRedis) : new MemoryThrottleStore();
 
   const tokenSettings = { issuer: authConfig.JWT_ISSUER, audience: authConfig.JWT_AUDIENCE };
   const signer = await loadSigner(authConfig);
@@ -63,13 +82,13 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   };
   try {
-    const authApp = await buildAuthApp(authConfig, { users, signer });
+    const authApp = await buildAuthApp(authConfig, { users, signer, sessions, throttle });
     const auth = await listen(authApp, '127.0.0.1', 0);
     // Before the gateway listens: nobody can sign up under ADMIN_USERNAME first.
     await ensureAdmin(users, new PasswordHasher(), authConfig, authApp.log);
     // The user service records deactivations where this process's chat node reads them (Redis, or
     // the in-memory engine's own), and announces them on its control channel.
-    const userApp = await buildUserApp(userConfig, { users, verifier, deactivations: engine.deactivations });
+    const userApp = await buildUserApp(userConfig, { users, verifier, deactivations: engine.deactivations, refreshTokens: sessions });
     const user = await listen(userApp, '127.0.0.1', 0);
     const chatApp = await buildChatApp(chatConfig, { nodeId, verifier, users, ...engine });
     const chat = await listen(chatApp, '127.0.0.1', 0);
@@ -87,12 +106,14 @@ export async function startStandalone(env: Record<string, string | undefined>): 
       close: async () => {
         for (const app of started.reverse()) await app.close();
         await engine.close();
+        await throttleRedis?.quit().catch(() => throttleRedis.disconnect());
         await mongo?.close();
       },
     };
   } catch (err) {
     for (const app of started.reverse()) await app.close();
     await engine.close();
+    throttleRedis?.disconnect();
     await mongo?.close();
     throw err;
   }

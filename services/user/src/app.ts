@@ -22,7 +22,7 @@ export interface UserDeps {
    * Default: one of this process's own, which no chat node hears.
    */
   deactivations?: Deactivations;
-  /** Revokes an account's refresh tokens when it is deactivated (the RefreshTokenStore, at merge). */
+  /** Revokes an account's refresh tokens when it is deactivated (auth's RefreshTokenStore, same database). */
   refreshTokens?: RefreshTokenRevoker;
 }
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   MemoryDeactivations,
   MemoryUserStore,
+  MongoRefreshTokenStore,
   MongoUserStore,
   RedisDeactivations,
   connectMongo,
@@ -32,7 +33,10 @@ main(async () => {
   redis?.on('error', (err: Error) => log?.warn({ err }, 'redis connection error'));
   const deactivations = redis ? new RedisDeactivations(redis, redisKeys(config.REDIS_PREFIX), node) : new MemoryDeactivations();
 
-  const app = await buildUserApp(config, { users, verifier, deactivations });
+  // Auth's sessions live in the same database: a deactivation revokes them.
+  const refreshTokens = mongo ? new MongoRefreshTokenStore(mongo.db(config.MONGO_DB)) : undefined;
+
+  const app = await buildUserApp(config, { users, verifier, deactivations, ...(refreshTokens ? { refreshTokens } : {}) });
   log = app.log;
   if (!mongo) {
     app.log.warn('MONGO_URL is not set: this process only sees its own in-memory accounts (none; use the standalone mode)');

@@ -161,10 +161,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       if (!user) throw notFound('user');
       // The account record first: should announcing fail (503), repeating the call completes it.
       await deactivations.set(id, true);
-      // MERGE POINT (refresh tokens): the one place a deactivation ends refresh tokens. Wire the
-      // RefreshTokenStore of services/shared/src/sessions as `refreshTokens` in UserDeps
-      // (user main.ts and standalone.ts). Auth also refuses refresh and login for deactivated
-      // accounts, so until then no new access token is issued either way.
+      // Every session of the account ends here (auth also refuses its refreshes and logins).
       await refreshTokens?.revokeAllForUser(id);
       request.log.info({ actor: actor.userId, target: id }, 'account deactivated');
       return toPublicUser(user);

@@ -1,0 +1,3 @@
+export * from './refresh-token-store.ts';
+export * from './memory-refresh-token-store.ts';
+export * from './mongo-refresh-token-store.ts';
