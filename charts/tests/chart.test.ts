@@ -515,3 +515,23 @@ describe('rendering', () => {
     expect(data.MAX_TEXT_LENGTH).toBe('1000');
   });
 });
+
+describe('docker-compose.yaml', () => {
+  it('gives each service the environment variables the chart gives it (names), and the chart\'s Redis scripts', async () => {
+    const compose = parseYaml(readFileSync(join(CHART, '../../docker-compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { environment?: Record<string, string>; command?: string[]; volumes?: string[] }>;
+    };
+    const { objects } = await helmTemplate([]);
+    for (const service of SERVICES) {
+      const container = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${service}`).spec.template.spec.containers[0]!;
+      const chartNames = [
+        ...Object.keys(find(objects, 'ConfigMap', `orbit-chatorbit-${service}`).data ?? {}),
+        ...(container.env ?? []).map((e) => e.name).filter((n) => n !== 'CHART_MONGO_PASSWORD'),
+      ].sort();
+      expect(Object.keys(compose.services[service]!.environment ?? {}).sort(), service).toEqual(chartNames);
+    }
+    expect(compose.services.redis!.command).toEqual(['sh', '/scripts/start-redis.sh']);
+    expect(compose.services.sentinel!.command).toEqual(['sh', '/scripts/start-sentinel.sh']);
+    expect(compose.services.redis!.volumes).toContain('./charts/chatorbit/files/redis:/scripts:ro');
+  });
+});
