@@ -40,6 +40,7 @@ const EXTERNAL_REFERENCES: Record<string, string[]> = {
     'ServiceAccount/chatorbit-runtime',
   ],
   everything: ['Secret/registry-credentials', 'Secret/chat-tls'],
+  'k8s/dev': [],
 };
 
 let schemaDir: string;
@@ -77,6 +78,8 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
   let yaml: string;
   let objects: K8sObject[];
   let workloads: Workload[];
+  // Object names: the dev values set fullnameOverride.
+  const prefix = setName === 'k8s/dev' ? 'chatorbit' : 'orbit-chatorbit';
 
   beforeAll(async () => {
     ({ yaml, objects } = await helmTemplate(valuesFiles));
@@ -128,7 +131,7 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       }
     }
     for (const service of SERVICES) {
-      const c = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${service}`).spec.template.spec.containers[0]!;
+      const c = find<Workload>(objects, 'Deployment', `${prefix}-${service}`).spec.template.spec.containers[0]!;
       expect(c.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
       expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
       expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
@@ -225,7 +228,7 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
   it('gives each service only environment variables that docs/CONFIG.md lists for it', () => {
     const doc = configDoc();
     for (const service of SERVICES) {
-      const deployment = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${service}`);
+      const deployment = find<Workload>(objects, 'Deployment', `${prefix}-${service}`);
       const container = deployment.spec.template.spec.containers[0]!;
       const configMap = find(objects, 'ConfigMap', container.envFrom![0]!.configMapRef!.name);
       const names = [...Object.keys(configMap.data ?? {}), ...(container.env ?? []).map((e) => e.name)];
@@ -249,7 +252,7 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
 
   it('lets every service shut down before it is killed: grace period > preStop sleep + SHUTDOWN_TIMEOUT_MS', () => {
     for (const service of SERVICES) {
-      const deployment = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${service}`);
+      const deployment = find<Workload>(objects, 'Deployment', `${prefix}-${service}`);
       const pod = deployment.spec.template.spec;
       const container = pod.containers[0]!;
       const configMap = find(objects, 'ConfigMap', container.envFrom![0]!.configMapRef!.name);
@@ -275,20 +278,20 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       expect((svc!.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toContain(r.port);
     }
     if (routes.length > 0) {
-      expect(routes.filter((r) => r.path === '/ws').every((r) => r.service === 'orbit-chatorbit-chat')).toBe(true);
-      expect(routes.filter((r) => r.path === '/').every((r) => r.service === 'orbit-chatorbit-gateway')).toBe(true);
+      expect(routes.filter((r) => r.path === '/ws').every((r) => r.service === `${prefix}-chat`)).toBe(true);
+      expect(routes.filter((r) => r.path === '/').every((r) => r.service === `${prefix}-gateway`)).toBe(true);
       // /ws/chat straight to chat only with a rewrite to /ws: chat serves its socket on /ws alone.
-      for (const r of routes.filter((x) => x.path === '/ws/chat' && x.service === 'orbit-chatorbit-chat')) {
+      for (const r of routes.filter((x) => x.path === '/ws/chat' && x.service === `${prefix}-chat`)) {
         expect(find(objects, 'Ingress', r.object).metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target']).toBe('/ws');
       }
     }
     for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
       const rules = (route.spec as { rules: { matches: { path: { value: string } }[]; backendRefs: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
       const byPath = new Map(rules.map((r) => [r.matches[0]!.path.value, r]));
-      expect(byPath.get('/ws')!.backendRefs[0]!.name).toBe('orbit-chatorbit-chat');
-      expect(byPath.get('/ws/chat')!.backendRefs[0]!.name).toBe('orbit-chatorbit-chat');
+      expect(byPath.get('/ws')!.backendRefs[0]!.name).toBe(`${prefix}-chat`);
+      expect(byPath.get('/ws/chat')!.backendRefs[0]!.name).toBe(`${prefix}-chat`);
       expect(byPath.get('/ws/chat')!.filters).toEqual([{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/ws' } } }]);
-      expect(byPath.get('/')!.backendRefs[0]!.name).toBe('orbit-chatorbit-gateway');
+      expect(byPath.get('/')!.backendRefs[0]!.name).toBe(`${prefix}-gateway`);
       for (const r of rules) for (const b of r.backendRefs) expect(services.has(b.name)).toBe(true);
     }
   });
@@ -415,7 +418,6 @@ describe('checks the schema cannot express', () => {
     [['mongodb.enabled=false'], 'mongodb.enabled=false needs externalMongodb.url or externalMongodb.existingSecret'],
     [['chat.terminationGracePeriodSeconds=30'], 'chat.terminationGracePeriodSeconds (30) must be greater than chat.preStopSleepSeconds + chat.shutdownTimeoutSeconds (50)'],
     [['common.redisReplicaAcks=3'], 'common.redisReplicaAcks (3) cannot exceed the replicas of the master (redis.replicas - 1 = 2)'],
-    [['ingress.enabled=true', 'ingress.legacyWsPath.target=chat'], 'ingress.legacyWsPath.target=chat needs ingress.legacyWsPath.annotations that rewrite /ws/chat to /ws'],
     [['httpRoute.enabled=true'], 'httpRoute.parentRefs: name at least one Gateway'],
   ])('refuses %j: %s', async (set, message) => {
     const result = await helmTemplateRaw([], { set });
@@ -505,6 +507,25 @@ describe('rendering', () => {
     expect(pod.terminationGracePeriodSeconds).toBe(60);
     expect(pod.containers[0]!.lifecycle!.preStop!.sleep!.seconds).toBe(10);
     expect(find(objects, 'ConfigMap', 'orbit-chatorbit-chat').data!.SHUTDOWN_TIMEOUT_MS).toBe('40000');
+  });
+
+  it('routes /ws/chat straight to chat with a rewrite to /ws by default, or through the gateway', async () => {
+    const paths = async (set: string[]) => {
+      const { objects } = await helmTemplate([], { set: ['ingress.enabled=true', ...set] });
+      return objects.filter((o) => o.kind === 'Ingress').flatMap((ing) =>
+        (ing.spec as { rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] }).rules.flatMap((r) =>
+          r.http.paths.map((p) => ({ ingress: ing.metadata.name, path: p.path, service: p.backend.service.name, annotations: ing.metadata.annotations ?? {} })),
+        ),
+      );
+    };
+    const direct = (await paths([])).find((p) => p.path === '/ws/chat')!;
+    expect(direct).toMatchObject({ ingress: 'orbit-chatorbit-ws-legacy', service: 'orbit-chatorbit-chat' });
+    expect(direct.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/rewrite-target': '/ws', 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600' });
+    // The rewrite must not reach the other paths: it has an Ingress of its own.
+    for (const p of (await paths([])).filter((x) => x.path !== '/ws/chat')) expect(p.annotations['nginx.ingress.kubernetes.io/rewrite-target']).toBeUndefined();
+    const relayed = (await paths(['ingress.legacyWsPath.target=gateway'])).find((p) => p.path === '/ws/chat')!;
+    expect(relayed).toMatchObject({ ingress: 'orbit-chatorbit-ws', service: 'orbit-chatorbit-gateway' });
+    expect((await paths(['ingress.legacyWsPath.enabled=false'])).map((p) => p.path).sort()).toEqual(['/', '/ws']);
   });
 
   it('writes numbers as plain integers in the environment (no 1e+06)', async () => {

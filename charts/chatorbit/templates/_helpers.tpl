@@ -205,9 +205,6 @@ helm.sh/resource-policy: keep
 {{- if and .Values.redis.enabled (gt (int .Values.common.redisReplicaAcks) (sub (int .Values.redis.replicas) 1 | int)) -}}
 {{- fail (printf "common.redisReplicaAcks (%d) cannot exceed the replicas of the master (redis.replicas - 1 = %d): every send would wait for acknowledgements that never come" (int .Values.common.redisReplicaAcks) (sub (int .Values.redis.replicas) 1 | int)) -}}
 {{- end -}}
-{{- if and .Values.ingress.enabled .Values.ingress.legacyWsPath.enabled (eq .Values.ingress.legacyWsPath.target "chat") (not .Values.ingress.legacyWsPath.annotations) -}}
-{{- fail "ingress.legacyWsPath.target=chat needs ingress.legacyWsPath.annotations that rewrite /ws/chat to /ws (e.g. nginx.ingress.kubernetes.io/rewrite-target: /ws): the chat service serves its socket on /ws only" -}}
-{{- end -}}
 {{- end -}}
 
 {{/* An environment variable's value as a string; whole numbers without an exponent. */}}

@@ -10,6 +10,7 @@ export const VALUES_SETS: Record<string, string[]> = {
   external: [join(CHART, 'ci/external-values.yaml')],
   'external-secrets': [join(CHART, 'ci/external-secrets-values.yaml')],
   everything: [join(CHART, 'ci/everything-values.yaml')],
+  'k8s/dev': [join(CHART, '../../k8s/dev-values.yaml')],
 };
 
 export interface RenderOptions {
