@@ -57,8 +57,14 @@ async function helm(...args: string[]) {
   return result.stdout;
 }
 
+/**
+ * A namespace under the "restricted" Pod Security Standard: pods breaking it would be refused, and
+ * the API server warns about every workload whose pod template breaks it (helm prints those
+ * warnings, and helm() fails on any).
+ */
 async function createNamespace(name: string) {
-  const res = await server.api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const labels = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' };
+  const res = await server.api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
   expect(res.status).toBe(201);
 }
 
@@ -172,9 +178,23 @@ describe('the chart in a real API server (admission only: no kubelet, so no pod 
   });
 });
 
+describe('Pod Security admission', () => {
+  it('warns about a pod template that breaks the restricted standard (so the clean installs above mean something)', { timeout: 120_000 }, async () => {
+    const ns = 'pss-check';
+    await createNamespace(ns);
+    const result = await run(tools.helm(), ['install', 'loose', CHART, '--namespace', ns, '--set', 'securityContext.allowPrivilegeEscalation=true'], {
+      env: { PATH: process.env.PATH, HOME: helmHome, KUBECONFIG: server.kubeconfig, HELM_CACHE_HOME: join(helmHome, 'cache'), HELM_CONFIG_HOME: join(helmHome, 'config'), HELM_DATA_HOME: join(helmHome, 'data') },
+    });
+    expect(result.code).toBe(0);
+    // klog quotes the message: \"restricted:latest\"
+    expect(result.stderr).toMatch(/would violate PodSecurity \\?"restricted:latest\\?": allowPrivilegeEscalation != false/);
+    await helm('uninstall', 'loose', '--namespace', ns, '--wait');
+  });
+});
+
 describe.each(Object.entries(VALUES_SETS).filter(([name]) => name !== 'defaults'))('values set "%s" in the API server', (setName, valuesFiles) => {
   it('is admitted, and uninstall leaves only what keepSecretsOnUninstall keeps', { timeout: 120_000 }, async () => {
-    const ns = `set-${setName}`;
+    const ns = `set-${setName.replace(/[^a-z0-9-]/g, '-')}`;
     await createNamespace(ns);
     await helm('install', 'orbit', CHART, '--namespace', ns, ...valuesFiles.flatMap((f) => ['--values', f]));
     const objects = await manifestObjects('orbit', ns);
