@@ -51,7 +51,7 @@ async function connect(path: string, token: string) {
     ws.addEventListener('error', () => reject(new Error(`${path}: connection failed`)), { once: true });
   });
   ws.addEventListener('close', (e) => {
-    if (e.code !== 1000) console.error(`${path}: closed with ${e.code} ${e.reason}`);
+    if (e.code !== 1000) process.stderr.write(`${path}: closed with ${e.code} ${e.reason}\n`);
   });
   return {
     send: (frame: Frame) => ws.send(JSON.stringify(frame)),
@@ -98,15 +98,15 @@ async function main() {
   }
   bobSocket.close();
   aliceSocket.close();
-  console.log(
-    `round trip ok: alice (${secondPath}) → bob (/ws) in ${room}, message ${String(ack.id)} seq ${String(ack.seq)} (${received.type}), in history; ${Math.round(performance.now() - started)} ms`,
+  process.stdout.write(
+    `round trip ok: alice (${secondPath}) → bob (/ws) in ${room}, message ${String(ack.id)} seq ${String(ack.seq)} (${received.type}), in history; ${Math.round(performance.now() - started)} ms\n`,
   );
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`round trip failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.stderr.write(`round trip failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );
