@@ -146,29 +146,46 @@ describe('the chart in a real API server (admission only: no kubelet, so no pod 
     }
   });
 
-  it('rotates the signing key on request: the old key stays as previous-1.pem and auth is told where it is', { timeout: 120_000 }, async () => {
-    const authEnv = async () =>
-      (await server.api.get<Workload>(`/apis/apps/v1/namespaces/${ns}/deployments/${release}-chatorbit-auth`)).spec.template.spec.containers[0]!.env!;
-    expect((await authEnv()).some((e) => e.name === 'JWT_PREVIOUS_KEY_FILES')).toBe(false);
+  it('rotates the signing key in three steps (publish next.pem, sign with it, drop the old key), rolling auth each time', { timeout: 180_000 }, async () => {
+    const jwt = () => secretData(ns, `${release}-chatorbit-jwt`);
+    const authChecksum = async () =>
+      (await server.api.get<Workload>(`/apis/apps/v1/namespaces/${ns}/deployments/${release}-chatorbit-auth`)).spec.template.metadata.annotations!['checksum/secrets'];
+    const upgrade = (...set: string[]) => helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', ...set.flatMap((s) => ['--set', s]));
+    const config = await server.api.get<K8sObject>(`/api/v1/namespaces/${ns}/configmaps/${release}-chatorbit-auth`);
+    expect(config.data).toMatchObject({ JWT_PRIVATE_KEY_FILE: '/etc/chatorbit/jwt/signing.pem', JWT_VERIFY_KEYS_DIR: '/etc/chatorbit/jwt' });
+    const checksums = [await authChecksum()];
 
-    await helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'auth.jwt.rotation.generation=2');
-    const rotated = await secretData(ns, `${release}-chatorbit-jwt`);
-    expect(Object.keys(rotated).sort()).toEqual(['previous-1.pem', 'signing.pem']);
-    expect(rotated['previous-1.pem']).toBe(firstKeys['signing.pem']);
-    expect(rotated['signing.pem']).not.toBe(firstKeys['signing.pem']);
-    expect(createPrivateKey(decode(rotated['signing.pem']!)).asymmetricKeyType).toBe('ed25519');
-    expect((await authEnv()).find((e) => e.name === 'JWT_PREVIOUS_KEY_FILES')?.value).toBe('/etc/chatorbit/jwt/previous-1.pem');
+    // 1. A next key, published (every *.pem is) while the current one still signs.
+    await upgrade('auth.jwt.rotation.nextKey=true');
+    const step1 = await jwt();
+    expect(Object.keys(step1).sort()).toEqual(['next.pem', 'signing.pem']);
+    expect(step1['signing.pem']).toBe(firstKeys['signing.pem']);
+    expect(createPrivateKey(decode(step1['next.pem']!)).asymmetricKeyType).toBe('ed25519');
+    checksums.push(await authChecksum());
+    // Upgrading again changes nothing: the next key is kept, not made anew.
+    await upgrade('gateway.replicas=3');
+    expect(await jwt()).toEqual(step1);
 
-    // Upgrading again at the same generation rotates nothing.
-    await helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'gateway.replicas=3');
-    expect(await secretData(ns, `${release}-chatorbit-jwt`)).toEqual(rotated);
+    // 2. The next key signs; the old one stays accepted as previous-1.pem.
+    await upgrade('auth.jwt.rotation.generation=2', 'auth.jwt.rotation.nextKey=false');
+    const step2 = await jwt();
+    expect(Object.keys(step2).sort()).toEqual(['previous-1.pem', 'signing.pem']);
+    expect(step2['signing.pem']).toBe(step1['next.pem']);
+    expect(step2['previous-1.pem']).toBe(firstKeys['signing.pem']);
+    checksums.push(await authChecksum());
 
-    // The next rotation keeps keepPrevious (1) older keys: the first key is gone.
-    await helm('upgrade', release, CHART, '--namespace', ns, '--reuse-values', '--set', 'auth.jwt.rotation.generation=3');
-    const third = await secretData(ns, `${release}-chatorbit-jwt`);
-    expect(Object.keys(third).sort()).toEqual(['previous-1.pem', 'signing.pem']);
-    expect(third['previous-1.pem']).toBe(rotated['signing.pem']);
-    expect(Object.values(third)).not.toContain(firstKeys['signing.pem']);
+    // 3. Once the old key's tokens have expired, it goes.
+    await upgrade('auth.jwt.rotation.keepPrevious=0');
+    expect(await jwt()).toEqual({ 'signing.pem': step2['signing.pem'] });
+    checksums.push(await authChecksum());
+    expect(new Set(checksums).size, 'auth pods roll at every step').toBe(checksums.length);
+
+    // Without step 1, a generation bump makes a new signing key at once.
+    await upgrade('auth.jwt.rotation.keepPrevious=1', 'auth.jwt.rotation.generation=3');
+    const direct = await jwt();
+    expect(direct['previous-1.pem']).toBe(step2['signing.pem']);
+    expect(Object.values(direct)).not.toContain(firstKeys['signing.pem']);
+    expect(createPrivateKey(decode(direct['signing.pem']!)).asymmetricKeyType).toBe('ed25519');
   });
 
   it('uninstalls without leaving anything in the namespace', { timeout: 120_000 }, async () => {

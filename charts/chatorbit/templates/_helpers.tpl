@@ -253,6 +253,9 @@ environment variables: what the chart derives from its values, then <component>.
 {{- if eq .component "auth" -}}
 {{- $_ := set $env "ACCESS_TOKEN_TTL_SEC" (toString $v.accessTokenTtlSeconds) -}}
 {{- $_ := set $env "JWT_PRIVATE_KEY_FILE" "/etc/chatorbit/jwt/signing.pem" -}}
+{{- with $v.jwt.verifyKeysDirEnv -}}
+{{- $_ := set $env . "/etc/chatorbit/jwt" -}}
+{{- end -}}
 {{- if and $v.admin.enabled $v.admin.email -}}
 {{- $_ := set $env "ADMIN_EMAIL" $v.admin.email -}}
 {{- end -}}
@@ -264,28 +267,6 @@ environment variables: what the chart derives from its values, then <component>.
 {{- $_ := set $env $key (include "chatorbit.envValue" $value) -}}
 {{- end -}}
 {{- toYaml $env -}}
-{{- end -}}
-
-{{/* Names of the older JWT keys auth is given (previous-1.pem, ...), as the Secret holds them after this release. */}}
-{{- define "chatorbit.jwtPreviousKeys" -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "chatorbit.jwtSecretName" .) -}}
-{{- $names := list -}}
-{{- if $existing -}}
-{{- $data := dig "data" dict $existing -}}
-{{- $count := 0 -}}
-{{- range $i := until 20 -}}
-{{- if hasKey $data (printf "previous-%d.pem" (add $i 1)) }}{{ $count = add $count 1 }}{{ end -}}
-{{- end -}}
-{{- if not .Values.auth.jwt.existingSecret -}}
-{{- $oldGeneration := dig "metadata" "annotations" "chatorbit.io/jwt-generation" "1" $existing | int -}}
-{{- if gt (int .Values.auth.jwt.rotation.generation) $oldGeneration }}{{ $count = add $count 1 }}{{ end -}}
-{{- $count = min $count (int .Values.auth.jwt.rotation.keepPrevious) -}}
-{{- end -}}
-{{- range $i := until (int $count) -}}
-{{- $names = append $names (printf "previous-%d.pem" (add $i 1)) -}}
-{{- end -}}
-{{- end -}}
-{{- join "," $names -}}
 {{- end -}}
 
 {{/* The storage environment of auth, user and chat: Redis and MongoDB credentials from Secrets. */}}
