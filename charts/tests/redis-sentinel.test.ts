@@ -68,7 +68,8 @@ async function group(size: number, overrides: Record<string, string> = {}) {
     CONF_DIR: join(m.dir, 'conf'),
     SENTINEL_DIR: join(m.dir, 'sentinel'),
     QUORUM: String(Math.floor(size / 2) + 1),
-    DOWN_AFTER_MS: '1000',
+    // Short enough for quick failovers, long enough not to see a busy test machine as a dead master.
+    DOWN_AFTER_MS: '2000',
     FAILOVER_TIMEOUT_MS: '3000',
     BOOTSTRAP_TIMEOUT: '60',
     PRESTOP_TIMEOUT: '20',
