@@ -35,6 +35,10 @@ interface Member {
 
 const running = new Set<ChildProcess>();
 const dirs: string[] = [];
+// Should the test process end without afterEach (a crash, a timeout kill), take the servers along.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 afterEach(async () => {
   await Promise.all(

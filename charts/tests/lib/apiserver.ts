@@ -39,8 +39,16 @@ interface Child {
   exited: Promise<void>;
 }
 
+const children = new Set<ChildProcess>();
+// Should the test process end without stop() (a crash, a timeout kill), take the servers along.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 function launch(bin: string, args: string[]): Child {
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('close', () => children.delete(child));
   let output = '';
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
   child.stdout!.on('data', collect);
