@@ -564,3 +564,55 @@ describe('docker-compose.yaml', () => {
     expect(compose.services.redis!.volumes).toContain('./charts/chatorbit/files/redis:/scripts:ro');
   });
 });
+
+describe('delivery files agree with the chart', () => {
+  const repo = join(CHART, '../..');
+  const read = (path: string) => readFileSync(join(repo, path), 'utf8');
+
+  it('the image runs as the uid the chart and compose run it as, with node as PID 1', () => {
+    const dockerfile = read('Dockerfile');
+    const values = parseYaml(read('charts/chatorbit/values.yaml')) as { podSecurityContext: { runAsUser: number; runAsGroup: number } };
+    const user = /^USER (\d+):(\d+)$/m.exec(dockerfile);
+    expect(user?.slice(1).map(Number)).toEqual([values.podSecurityContext.runAsUser, values.podSecurityContext.runAsGroup]);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["src\/main\.ts"\]$/m);
+    const compose = parseYaml(read('docker-compose.yaml'), { merge: true }) as { services: Record<string, { user?: string }> };
+    for (const service of SERVICES) expect(compose.services[service]!.user).toBe(`${values.podSecurityContext.runAsUser}:${values.podSecurityContext.runAsGroup}`);
+    // What the build needs is not ignored.
+    const ignore = read('.dockerignore');
+    for (const path of ['!package.json', '!pnpm-lock.yaml', '!pnpm-workspace.yaml', '!services/']) expect(ignore.split('\n')).toContain(path);
+  });
+
+  it('skaffold builds the four images and hands each to the chart value that uses it', async () => {
+    const skaffold = parseYaml(read('skaffold.yaml')) as {
+      apiVersion: string;
+      build: { artifacts: { image: string; docker: { buildArgs: { SERVICE: string } } }[] };
+      deploy: { helm: { releases: { name: string; chartPath?: string; valuesFiles: string[]; setValueTemplates?: Record<string, string> }[] } };
+    };
+    expect(skaffold.apiVersion).toBe('skaffold/v4beta13');
+    expect(skaffold.build.artifacts.map((a) => [a.image, a.docker.buildArgs.SERVICE])).toEqual(SERVICES.map((s) => [`chatorbit/${s}`, s]));
+    const release = skaffold.deploy.helm.releases.find((r) => r.chartPath === 'charts/chatorbit')!;
+    for (const file of release.valuesFiles) expect(() => read(file)).not.toThrow();
+    const set = Object.entries(release.setValueTemplates!).map(([k, v]) => `${k}=${v.replace(/\{\{\.IMAGE_(REPO|TAG)_chatorbit_(\w+)\}\}/, (_, kind: string, s: string) => (kind === 'REPO' ? `registry.test/${s}` : 'dev-tag'))}`);
+    expect(set).toHaveLength(8);
+    const { objects } = await helmTemplate(release.valuesFiles.map((f) => join(repo, f)), { set });
+    for (const service of SERVICES) {
+      const image = find<Workload>(objects, 'Deployment', `chatorbit-${service}`).spec.template.spec.containers[0]!.image;
+      expect(image).toBe(`registry.test/${service}:dev-tag`);
+    }
+  });
+
+  it('kind publishes the node port ingress-nginx listens on as localhost:8080, where the e2e job goes', () => {
+    const kind = parseYaml(read('kind-config.yaml')) as { name: string; nodes: { labels: Record<string, string>; extraPortMappings: { containerPort: number; hostPort: number }[] }[] };
+    const nginx = parseYaml(read('k8s/ingress-nginx-kind-values.yaml')) as { controller: { hostPort: { enabled: boolean }; nodeSelector: Record<string, string> } };
+    const node = kind.nodes[0]!;
+    expect(node.extraPortMappings).toContainEqual(expect.objectContaining({ containerPort: 80, hostPort: 8080 }));
+    expect(nginx.controller.hostPort.enabled).toBe(true);
+    for (const [k, v] of Object.entries(nginx.controller.nodeSelector).filter(([k]) => k !== 'kubernetes.io/os')) expect(node.labels[k]).toBe(v);
+    const skaffold = parseYaml(read('skaffold.yaml')) as { deploy: { kubeContext: string } };
+    expect(skaffold.deploy.kubeContext).toBe(`kind-${kind.name}`);
+    const workflow = read('.github/workflows/ci.yml');
+    expect(workflow).toContain('node k8s/e2e/round-trip.ts http://localhost:8080 /ws/chat');
+    expect(workflow).toContain(`cluster_name: ${kind.name}`);
+  });
+});
