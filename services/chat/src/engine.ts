@@ -69,7 +69,7 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
     log,
     moderation: new RedisModerationStore(pub, keys, configLimit),
     audit,
-    persistence: { redis: persist, keys },
+    persistence: { redis: persist, keys, monitor: pub },
     close: async () => {
       await broker.close();
       await persist.quit().catch(() => persist.disconnect());

@@ -10,7 +10,7 @@ import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
 import { Fanout } from './hub/fanout.ts';
 import { Hub, type Subscriber } from './hub/hub.ts';
-import type { ChatMetrics } from './metrics.ts';
+import { observeFrame, type ChatMetrics } from './metrics.ts';
 
 export interface ChatNodeOptions {
   id: string;
@@ -100,11 +100,10 @@ export class ChatNode {
     this.fanout = new Fanout(this.hub, {
       windowMs: opts.batchWindowMs,
       minRate: opts.batchMinRate,
-      onFrame: (members, messages) => {
-        opts.metrics.deliveries.inc(members * messages);
-        opts.metrics.framesWritten.inc(members);
-      },
+      onFrame: (members, messages, carried) => observeFrame(opts.metrics, members, messages, carried),
     });
+    opts.metrics.sources.rooms = () => this.hub.roomCount;
+    opts.metrics.sources.members = () => this.hub.memberCount;
     this.broker.onEvent(
       (room, event) => this.deliver(room, event),
       (room) => {
@@ -172,6 +171,7 @@ export class ChatNode {
       privileged: isAdmin(user),
     });
     if (!result.refused && !result.duplicate) this.metrics.messagesSent.inc();
+    if (!result.refused && result.duplicate) this.metrics.duplicates.inc();
     return result;
   }
 
@@ -246,6 +246,7 @@ export class ChatNode {
       return;
     }
     if (room === null || event.message.room !== room) return;
+    this.metrics.busMessages.inc();
     this.fanout.push(room, event.message);
     this.autoSlowMode(room);
   }

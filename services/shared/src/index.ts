@@ -8,4 +8,5 @@ export * from './wire/index.ts';
 export * from './fastify/index.ts';
 export * from './users/index.ts';
 export * from './lifecycle.ts';
+export * from './metrics/index.ts';
 export * from './http-schemas.ts';
