@@ -35,7 +35,10 @@ export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
       const ready = !closing && results.every(([, r]) => r === 'ok');
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : closing ? 'shutting_down' : 'not_ready', checks });
     });
-    // The same checks at every scrape: a dependency's state without waiting for a probe.
+    // The same checks at every scrape: a dependency's state without waiting for a probe (run
+    // once for both gauges when they are collected together).
+    let scraping: ReturnType<typeof runChecks> | undefined;
+    const scrapeChecks = () => (scraping ??= runChecks().finally(() => (scraping = undefined)));
     if (app.hasDecorator('metrics')) {
       new Gauge({
         name: 'chatorbit_dependency_up',
@@ -43,7 +46,15 @@ export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
         labelNames: ['dependency'] as const,
         registers: [app.metrics],
         async collect() {
-          for (const [name, result] of await runChecks()) this.set({ dependency: name }, result === 'ok' ? 1 : 0);
+          for (const [name, result] of await scrapeChecks()) this.set({ dependency: name }, result === 'ok' ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'chatorbit_ready',
+        help: 'What /readyz would answer at scrape time: 1 ready, 0 not ready or shutting down.',
+        registers: [app.metrics],
+        async collect() {
+          this.set(!closing && (await scrapeChecks()).every(([, r]) => r === 'ok') ? 1 : 0);
         },
       });
     }

@@ -4,3 +4,4 @@ export * from './ws-client.ts';
 export * from './processes.ts';
 export * from './sentinel.ts';
 export * from './metrics.ts';
+export * from './prometheus.ts';
