@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { WsErrorCode } from '@chatorbit/shared';
+import { wsErrorCodes, type WsErrorCode } from '@chatorbit/shared';
+import { auditActions } from './moderation/audit-log.ts';
 
 /** Why a client's frame was refused (the `reason` of chatorbit_refusals_total). */
 export type RefusalReason = 'banned' | 'rate_limited' | 'blocked_term' | 'slow_mode' | 'invalid';
@@ -43,7 +44,7 @@ export function createChatMetrics(registry: Registry) {
   let lag: Promise<{ entries: number; seconds: number } | undefined> | undefined;
   const readLag = () =>
     (lag ??= (sources.persistLag?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => (lag = undefined)));
-  return {
+  const metrics = {
     sources,
     connections: new Gauge({ name: 'chatorbit_ws_connections_open', help: 'Open WebSocket connections.', registers }),
     connectionsTotal: new Counter({
@@ -180,6 +181,14 @@ export function createChatMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Every known label value starts at 0: a panel or alert sees the series (and rate() works)
+  // before the first event of its kind.
+  for (const kind of ['join', 'resume']) metrics.joins.inc({ kind }, 0);
+  for (const kind of ['message', 'batch']) metrics.framesWritten.inc({ kind }, 0);
+  for (const reason of ['banned', 'rate_limited', 'blocked_term', 'slow_mode', 'invalid']) metrics.refusals.inc({ reason }, 0);
+  for (const code of wsErrorCodes) metrics.frameErrors.inc({ code }, 0);
+  for (const action of auditActions) for (const scope of ['room', 'global']) metrics.moderationActions.inc({ action, scope }, 0);
+  return metrics;
 }
 export type ChatMetrics = ReturnType<typeof createChatMetrics>;
 
