@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
-import { isAdmin, type BusEvent, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
+import { inConsumerSpan, inProducerSpan, isAdmin, type BusEvent, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import { slowModeOn, type Hidden, type ModerationStore } from './moderation/moderation.ts';
 import type { LoggedMessage } from './history/message-log.ts';
@@ -161,6 +161,10 @@ export class ChatNode {
    * published in one step; or refused, changing nothing.
    */
   async send(room: string, user: Principal, text: string, nonce: string): Promise<SendResult> {
+    return inProducerSpan('chat send', { 'chatorbit.room': room, 'chatorbit.node': this.id }, (traceparent) => this.sendTraced(room, user, text, nonce, traceparent));
+  }
+
+  private async sendTraced(room: string, user: Principal, text: string, nonce: string, traceparent: string | undefined): Promise<SendResult> {
     const result = await this.broker.send({
       id: new ObjectId().toHexString(),
       room,
@@ -169,6 +173,7 @@ export class ChatNode {
       ts: Date.now(),
       nonce,
       privileged: isAdmin(user),
+      ...(traceparent ? { traceparent } : {}),
     });
     if (!result.refused && !result.duplicate) this.metrics.messagesSent.inc();
     if (!result.refused && result.duplicate) this.metrics.duplicates.inc();
@@ -247,7 +252,8 @@ export class ChatNode {
     }
     if (room === null || event.message.room !== room) return;
     this.metrics.busMessages.inc();
-    this.fanout.push(room, event.message);
+    const attributes = () => ({ 'chatorbit.room': room, 'chatorbit.node': this.id, 'chatorbit.seq': event.message.seq, 'chatorbit.local_members': this.hub.memberCountOf(room) });
+    inConsumerSpan('chat deliver', event.traceparent, attributes, () => this.fanout.push(room, event.message));
     this.autoSlowMode(room);
   }
 

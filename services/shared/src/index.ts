@@ -10,3 +10,4 @@ export * from './users/index.ts';
 export * from './lifecycle.ts';
 export * from './metrics/index.ts';
 export * from './http-schemas.ts';
+export * from './tracing/index.ts';

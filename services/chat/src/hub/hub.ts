@@ -46,6 +46,10 @@ export class Hub {
     return this.rooms.size;
   }
 
+  memberCountOf(room: string) {
+    return this.rooms.get(room)?.size ?? 0;
+  }
+
   get memberCount() {
     let count = 0;
     for (const members of this.rooms.values()) count += members.size;
