@@ -7,6 +7,7 @@ import { serverOptions } from '../logger.ts';
 import fastifySwagger from '@fastify/swagger';
 import { errorsPlugin } from './errors.ts';
 import { metricsPlugin } from './metrics.ts';
+import { registerLogLevelSignal } from './log-level.ts';
 
 /**
  * Bodies are validated strictly, as declared (a number where a string is declared is an error,
@@ -41,6 +42,7 @@ export async function createBaseApp(service: string, logLevel: string) {
   const app = Fastify(serverOptions(service, logLevel))
     .setValidatorCompiler(validatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
+  registerLogLevelSignal(app, logLevel);
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { service });
   // The OpenAPI 3.1 document of this service's routes, built from their schemas.
