@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient } from 'mongodb';
@@ -132,6 +133,12 @@ describe('dashboards and alert rules against a real Prometheus scraping a runnin
         exported.add(name);
         if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(name + suffix);
       }
+    }
+    // … and documented (prom-client's own process metrics are, as a family).
+    const docs = readFileSync(fileURLToPath(new URL('../../../../docs/OBSERVABILITY.md', import.meta.url)), 'utf8');
+    for (const name of exported) {
+      if (/^chatorbit_(process|nodejs)_/.test(name) || /_(bucket|sum|count)$/.test(name) && !name.endsWith('_total')) continue;
+      expect(docs, `${name} in docs/OBSERVABILITY.md`).toContain(`\`${name}\``);
     }
     const queries = panelQueries();
     for (const q of queries) for (const metric of metricsIn(q.expr)) expect(exported, `${q.dashboard} / ${q.panel} reads ${metric}`).toContain(metric);
