@@ -3,7 +3,8 @@ import { wsErrorCodes, type WsErrorCode } from '@chatorbit/shared';
 import { auditActions } from './moderation/audit-log.ts';
 
 /** Why a client's frame was refused (the `reason` of chatorbit_refusals_total). */
-export type RefusalReason = 'banned' | 'rate_limited' | 'blocked_term' | 'slow_mode' | 'invalid';
+export const refusalReasons = ['banned', 'rate_limited', 'blocked_term', 'slow_mode', 'invalid'] as const;
+export type RefusalReason = (typeof refusalReasons)[number];
 
 /** The refusal an error frame stands for; undefined for a server-side failure (`unavailable`). */
 export function refusalReason(code: WsErrorCode): RefusalReason | undefined {
@@ -185,7 +186,7 @@ export function createChatMetrics(registry: Registry) {
   // before the first event of its kind.
   for (const kind of ['join', 'resume']) metrics.joins.inc({ kind }, 0);
   for (const kind of ['message', 'batch']) metrics.framesWritten.inc({ kind }, 0);
-  for (const reason of ['banned', 'rate_limited', 'blocked_term', 'slow_mode', 'invalid']) metrics.refusals.inc({ reason }, 0);
+  for (const reason of refusalReasons) metrics.refusals.inc({ reason }, 0);
   for (const code of wsErrorCodes) metrics.frameErrors.inc({ code }, 0);
   for (const action of auditActions) for (const scope of ['room', 'global']) metrics.moderationActions.inc({ action, scope }, 0);
   return metrics;
