@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { authPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
+import { authPlugin, compatAuthPlugin, createBaseApp, healthPlugin, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
 import { Persister } from './history/persister.ts';
 import { persistenceLag } from './history/persistence-lag.ts';
 import type { ChatConfig } from './config.ts';
@@ -14,6 +14,11 @@ import { ChatNode } from './node.ts';
 import { createChatMetrics } from './metrics.ts';
 import { websocketPlugin } from './ws/plugin.ts';
 import { messagesRoutes } from './routes/rooms/messages.ts';
+import { presenceRoutes } from './routes/rooms/presence.ts';
+import { PresenceService } from './presence/service.ts';
+import type { PresenceStore } from './presence/store.ts';
+import { compatSocketPlugin } from './compat/socket-plugin.ts';
+import { compatChatRoutes } from './compat/routes.ts';
 
 export interface ChatDeps {
   nodeId: string;
@@ -24,6 +29,8 @@ export interface ChatDeps {
   /** Accounts: moderation looks up its targets (unknown → 404, admins can't be banned). */
   users: UserStore;
   verifier: TokenVerifier;
+  /** Viewer counts and member lists shared by the nodes. */
+  presence: PresenceStore;
   /**
    * The Redis engine's persistence stream: given, this node runs a persister moving messages
    * from it into `log` (started with the app, stopped after its sockets are closed).
@@ -35,6 +42,17 @@ export interface ChatDeps {
 export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<FastifyInstance> {
   const app = await createBaseApp('chat', config.LOG_LEVEL);
   const metrics = createChatMetrics(app.metrics);
+  const presence = new PresenceService({
+    store: deps.presence,
+    heartbeatMs: config.PRESENCE_HEARTBEAT_MS,
+    intervalMs: config.PRESENCE_INTERVAL_MS,
+    metrics,
+    logger: app.log.child({ role: 'presence' }),
+  });
+  metrics.sources.presence = () => [...presence.local.rooms()].map(([, counts]) => counts);
+  app.addHook('onReady', () => presence.start());
+  // After the sockets are closed (preClose): this node's counts leave the store at once.
+  app.addHook('onClose', () => presence.stop());
   const node = new ChatNode({
     id: deps.nodeId,
     broker: deps.broker,
@@ -47,6 +65,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     resumeMaxMessages: config.RESUME_MAX_MESSAGES,
     batchWindowMs: config.BATCH_WINDOW_MS,
     batchMinRate: config.BATCH_MIN_RATE,
+    presence: presence.local,
   });
   app.addHook('onClose', async () => node.close());
   if (config.MESSAGE_RETENTION_DAYS > 0) {
@@ -98,6 +117,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
   await app.register(messagesRoutes, { node });
+  await app.register(presenceRoutes, { presence: deps.presence, moderation: deps.moderation, memberListMax: config.PRESENCE_MEMBER_LIST_MAX });
   const moderation = new ModerationService({
     store: deps.moderation,
     audit: deps.audit,
@@ -108,5 +128,21 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     onAction: (action, room) => metrics.moderationActions.inc({ action, scope: room === null ? 'global' : 'room' }),
   });
   await app.register(moderationRoutes, { moderation });
+  // The original frontend's API (COMPAT.md): /ws/chat, /chat/history/:roomID, /chat/rooms.
+  await app.register(compatAuthPlugin, { verifier: deps.verifier });
+  await app.register(compatSocketPlugin, {
+    node,
+    verifier: deps.verifier,
+    metrics,
+    limits: {
+      maxFrameBytes: config.MAX_FRAME_BYTES,
+      maxTextLength: config.MAX_TEXT_LENGTH,
+      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+      maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
+      pongTimeoutMs: config.COMPAT_PONG_TIMEOUT_MS,
+    },
+    pingIntervalMs: config.COMPAT_PING_INTERVAL_MS,
+  });
+  await app.register(compatChatRoutes, { node, moderation, presence: deps.presence });
   return app;
 }

@@ -3,6 +3,7 @@ import { MemoryBus } from './broker/memory-broker.ts';
 import { MemoryMessageLog } from './history/memory-message-log.ts';
 import { chatBehaviour } from './behaviour/suite.ts';
 import { moderationBehaviour } from './behaviour/moderation-suite.ts';
+import { presenceBehaviour } from './behaviour/presence-suite.ts';
 
 describe('chat on the embedded (memory) engine', () => {
   chatBehaviour(async (config) => {
@@ -17,6 +18,13 @@ describe('chat on the embedded (memory) engine', () => {
 
 describe('moderation on the embedded (memory) engine', () => {
   moderationBehaviour(async () => {
+    const bus = new MemoryBus({ log: new MemoryMessageLog(), configLimit: { messages: 0, perSec: 1, exempt: [] } });
+    return { name: 'memory', clients: () => ({ memoryBus: bus }), close: async () => {} };
+  });
+});
+
+describe('presence on the embedded (memory) engine', () => {
+  presenceBehaviour(async () => {
     const bus = new MemoryBus({ log: new MemoryMessageLog(), configLimit: { messages: 0, perSec: 1, exempt: [] } });
     return { name: 'memory', clients: () => ({ memoryBus: bus }), close: async () => {} };
   });

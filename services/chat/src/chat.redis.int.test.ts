@@ -3,6 +3,8 @@ import { MongoClient } from 'mongodb';
 import { createRedis, MongoUserStore } from '@chatorbit/shared';
 import { chatBehaviour } from './behaviour/suite.ts';
 import { moderationBehaviour } from './behaviour/moderation-suite.ts';
+import { presenceBehaviour } from './behaviour/presence-suite.ts';
+import { compatBehaviour } from './behaviour/compat-suite.ts';
 import type { Engine } from './behaviour/harness.ts';
 
 /** The Redis + MongoDB engine, with a key prefix and a database of its own (dropped at close). */
@@ -29,4 +31,12 @@ describe('chat on Redis and MongoDB', () => {
 
 describe('moderation on Redis and MongoDB', () => {
   moderationBehaviour(() => redisEngine('moderation'));
+});
+
+describe('presence on Redis and MongoDB', () => {
+  presenceBehaviour(() => redisEngine('presence'));
+});
+
+describe("the original frontend's API on Redis and MongoDB", () => {
+  compatBehaviour(() => redisEngine('compat'));
 });

@@ -35,6 +35,16 @@ export const chatConfigSchema = Type.Object({
     minimum: 1_000,
     description: 'WebSocket ping period; a socket that has not answered the previous ping is dropped.',
   }),
+  COMPAT_PING_INTERVAL_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    description: 'Ping period of the original frontend\'s socket (/ws/chat); the original pinged every 10 s.',
+  }),
+  COMPAT_PONG_TIMEOUT_MS: Type.Integer({
+    default: 25_000,
+    minimum: 200,
+    description: 'A /ws/chat socket that has answered no ping (and sent nothing) for this long is dropped; the original waited 25 s.',
+  }),
   RECENT_HISTORY_SIZE: Type.Integer({
     default: 1000,
     minimum: 10,
@@ -100,6 +110,25 @@ export const chatConfigSchema = Type.Object({
     default: 0,
     minimum: 0,
     description: 'Messages older than this many days are deleted (each chat node sweeps hourly); 0 keeps every message forever.',
+  }),
+  PRESENCE_HEARTBEAT_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 60_000,
+    description:
+      "How often each chat node writes its rooms' viewer counts to Redis. A node that stops (crash, SIGKILL) drops out of every count within three heartbeats.",
+  }),
+  PRESENCE_INTERVAL_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 600_000,
+    description: 'How often a room\'s sockets are sent `{"type":"presence","room","viewers"}`: at most once per interval, when the count changed (and to sockets that joined since the last one).',
+  }),
+  PRESENCE_MEMBER_LIST_MAX: Type.Integer({
+    default: 1000,
+    minimum: 0,
+    maximum: 10_000,
+    description: 'Rooms with at most this many viewers have a member list (GET /api/v1/rooms/:room/members); bigger rooms answer 409 room_too_large.',
   }),
 });
 export type ChatConfig = Static<typeof chatConfigSchema>;

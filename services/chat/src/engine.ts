@@ -15,6 +15,8 @@ import { RedisModerationStore, decodeExempt } from './moderation/redis-moderatio
 import type { AuditLog } from './moderation/audit-log.ts';
 import { MemoryAuditLog } from './moderation/memory-audit-log.ts';
 import { MongoAuditLog } from './moderation/mongo-audit-log.ts';
+import { MemoryPresenceStore } from './presence/memory-store.ts';
+import { RedisPresenceStore } from './presence/redis-store.ts';
 
 export interface EngineClients {
   /** Opens a new Redis connection (each role needs its own); absent = the in-memory broker. */
@@ -25,7 +27,7 @@ export interface EngineClients {
   memoryBus?: MemoryBus;
 }
 
-export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence' | 'moderation' | 'audit'> & {
+export type ChatEngine = Pick<ChatDeps, 'broker' | 'log' | 'persistence' | 'moderation' | 'audit' | 'presence'> & {
   /** Closes what the engine opened (after the app has closed). */
   close(): Promise<void>;
 };
@@ -49,7 +51,8 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
       new MemoryBus({ log, recentSize: config.RECENT_HISTORY_SIZE, nonceTtlMs: config.NONCE_TTL_SEC * 1000, configLimit });
     const broker: Broker = new MemoryBroker(bus, nodeId);
     const moderation: ModerationStore = new MemoryModerationStore(bus.moderation, bus.channels);
-    return { broker, log, moderation, audit, close: () => broker.close() };
+    const presence = new MemoryPresenceStore(bus.presence, nodeId, config.PRESENCE_MEMBER_LIST_MAX);
+    return { broker, log, moderation, audit, presence, close: () => broker.close() };
   }
   const keys = redisKeys(config.REDIS_PREFIX);
   const persist = clients.redis('persist');
@@ -69,6 +72,7 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
     log,
     moderation: new RedisModerationStore(pub, keys, configLimit),
     audit,
+    presence: new RedisPresenceStore({ redis: pub, keys, nodeId, heartbeatMs: config.PRESENCE_HEARTBEAT_MS, memberListMax: config.PRESENCE_MEMBER_LIST_MAX }),
     persistence: { redis: persist, keys, monitor: pub },
     close: async () => {
       await broker.close();

@@ -117,6 +117,9 @@ describe('chat metrics after a scripted session (2 nodes, Redis + MongoDB)', () 
       expect([sampleValue(n0!, 'chatorbit_rooms_active'), sampleValue(n1!, 'chatorbit_rooms_active')]).toEqual([1, 1]);
       // The banned sockets leave the room as the ban arrives (mallory on node 0, carol on node 1).
       await waitFor(async () => (await scrapeBoth()).every((s) => sampleValue(s, 'chatorbit_room_members') === 1), { message: 'one member left on each node' });
+      for (const s of await scrapeBoth()) {
+        expect(['viewers', 'users', 'guests'].map((kind) => sampleValue(s, 'chatorbit_presence_local', { kind }))).toEqual([1, 1, 0]);
+      }
 
       // Messages in (per sender's node), out (every node has members: all 7), deliveries (members × messages).
       expect([d0('chatorbit_messages_accepted_total'), d1('chatorbit_messages_accepted_total')]).toEqual([3, 4]);

@@ -30,6 +30,8 @@ export interface ChatMetricSources {
   rooms(): number;
   /** Local room memberships (a socket in three rooms counts three). */
   members(): number;
+  /** Presence on this node, summed over its rooms (a person in two rooms counts twice). */
+  presence?: () => Iterable<{ viewers: number; users: number; guests: number }>;
   /** The persistence stream's backlog (Redis engine only). */
   persistLag?: () => Promise<{ entries: number; seconds: number }>;
 }
@@ -175,6 +177,31 @@ export function createChatMetrics(registry: Registry) {
         const read = await readLag();
         if (read) this.set(read.seconds);
       },
+    }),
+    presence: new Gauge({
+      name: 'chatorbit_presence_local',
+      help: 'Presence on this node summed over its rooms, by kind: viewers (sockets), users (distinct signed-in people per room), guests (distinct guests per room).',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        const total = { viewers: 0, users: 0, guests: 0 };
+        for (const counts of sources.presence?.() ?? []) {
+          total.viewers += counts.viewers;
+          total.users += counts.users;
+          total.guests += counts.guests;
+        }
+        for (const [kind, value] of Object.entries(total)) this.set({ kind }, value);
+      },
+    }),
+    presenceFrames: new Counter({
+      name: 'chatorbit_presence_frames_total',
+      help: 'Presence frames (viewer counts) written to local sockets.',
+      registers,
+    }),
+    presenceFailures: new Counter({
+      name: 'chatorbit_presence_failures_total',
+      help: 'Failed presence heartbeats and reads for the pushed counts (each is retried at the next one).',
+      registers,
     }),
     invalidBusEvents: new Counter({
       name: 'chatorbit_bus_invalid_events_total',

@@ -11,6 +11,7 @@ import type { MessageLog } from './history/message-log.ts';
 import { Fanout } from './hub/fanout.ts';
 import { Hub, type Subscriber } from './hub/hub.ts';
 import { observeFrame, type ChatMetrics } from './metrics.ts';
+import type { LocalPresence } from './presence/local.ts';
 
 export interface ChatNodeOptions {
   id: string;
@@ -25,6 +26,8 @@ export interface ChatNodeOptions {
   resumeMaxMessages: number;
   batchWindowMs: number;
   batchMinRate: number;
+  /** Who is in which room here, for presence: kept current on join and leave. */
+  presence: LocalPresence;
 }
 
 /** A user's socket, as moderation reaches it. */
@@ -124,6 +127,7 @@ export class ChatNode {
       if (ban) throw new RefusedError({ refused: 'banned', until: ban.until, reason: ban.reason });
     }
     if (this.hub.add(room, subscriber)) this.subscriptions.set(room, this.broker.subscribe(room));
+    this.opts.presence.join(room, subscriber, subscriber.principal);
     try {
       await this.subscriptions.get(room);
       const [seq, settings, hidden] = await Promise.all([this.broker.lastSeq(room), this.moderation.settings(room), this.moderation.hidden(room)]);
@@ -145,6 +149,7 @@ export class ChatNode {
   }
 
   async leave(room: string, subscriber: Subscriber): Promise<void> {
+    this.opts.presence.leave(room, subscriber);
     if (!this.hub.remove(room, subscriber)) return;
     const subscribing = this.subscriptions.get(room);
     this.subscriptions.delete(room);

@@ -26,12 +26,18 @@ it('serves an OpenAPI 3.1 document of every chat route, moderation with examples
       '/api/v1/audit',
       '/api/v1/audit/{id}/undo',
       '/api/v1/rooms/{room}/clear',
+      '/api/v1/rooms/{room}/presence',
+      '/api/v1/rooms/{room}/members',
+      '/api/v1/rooms',
     ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths['/healthz']).toBeUndefined();
     const ban = doc.paths['/api/v1/rooms/{room}/bans']!.post!.requestBody!.content['application/json']!;
     expect(ban.example).toMatchObject({ userId: expect.any(String), durationSec: 600 });
+    const presence = doc.paths['/api/v1/rooms/{room}/presence'] as unknown as { get: { tags: string[]; responses: Record<string, { content: Record<string, { example?: unknown }> }> } };
+    expect(presence.get.tags).toEqual(['presence']);
+    expect(presence.get.responses['200']!.content['application/json']!.example).toMatchObject({ viewers: expect.any(Number) });
   } finally {
     await cluster.stop();
   }

@@ -3,7 +3,9 @@ import fastifyCors from '@fastify/cors';
 import { createBaseApp, healthPlugin, type ReadinessChecks } from '@chatorbit/shared';
 import type { GatewayConfig } from './config.ts';
 import { corsOptions } from './cors.ts';
-import { registerHttpProxy, type HttpRoute } from './http-proxy.ts';
+import { registerHttpProxy, serviceOf, type HttpRoute } from './http-proxy.ts';
+import { httpOpenApiSource, type OpenApiDoc } from './openapi.ts';
+import { apiDocsPlugin } from './api-docs.ts';
 import { registerWsProxy, type WsRoute } from './ws-proxy.ts';
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -21,6 +23,10 @@ export async function buildGatewayApp(config: GatewayConfig): Promise<FastifyIns
     { prefix: '/api/v1/ratelimit', service: 'chat', upstream: upstreams.chat },
     { prefix: '/api/v1/audit', service: 'chat', upstream: upstreams.chat },
     { prefix: '/api/v1/settings', service: 'chat', upstream: upstreams.chat },
+    // The original frontend's API (COMPAT.md).
+    ...['/register', '/login', '/change-password', '/logout'].map((prefix) => ({ prefix, exact: true, service: 'auth', upstream: upstreams.auth, compat: true })),
+    { prefix: '/user', service: 'user', upstream: upstreams.user, compat: true },
+    { prefix: '/chat', service: 'chat', upstream: upstreams.chat, compat: true },
   ];
   const wsRoutes: WsRoute[] = [
     { path: '/ws', service: 'chat', upstream: upstreams.chat },
@@ -28,7 +34,8 @@ export async function buildGatewayApp(config: GatewayConfig): Promise<FastifyIns
     { path: '/ws/chat', service: 'chat', upstream: upstreams.chat },
   ];
 
-  const app = await createBaseApp('gateway', config.LOG_LEVEL);
+  // The gateway serves the merged document of every service at /openapi.json instead of its own.
+  const app = await createBaseApp('gateway', config.LOG_LEVEL, { openapiRoute: false });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -40,6 +47,13 @@ export async function buildGatewayApp(config: GatewayConfig): Promise<FastifyIns
   if (cors) await app.register(fastifyCors, cors);
   await registerHttpProxy(app, httpRoutes);
   registerWsProxy(app, wsRoutes);
+  await app.register(apiDocsPlugin, {
+    sources: [
+      ...Object.entries(upstreams).map(([service, url]) => httpOpenApiSource(service, url)),
+      { service: 'gateway', load: async () => app.swagger() as OpenApiDoc },
+    ],
+    routedTo: (path) => (path === '/asyncapi.json' ? 'gateway' : serviceOf(httpRoutes, path)),
+  });
   return app;
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyHttpProxy from '@fastify/http-proxy';
-import { AppError } from '@chatorbit/shared';
+import { AppError, useCompatErrors } from '@chatorbit/shared';
 import { forwardedHeaders } from './forwarded.ts';
 
 export interface HttpRoute {
@@ -11,6 +11,13 @@ export interface HttpRoute {
   service: string;
   /** Base URL of the upstream. */
   upstream: string;
+  /** A route of the original frontend's API: the gateway's own errors there are `{ error: "<message>" }`. */
+  compat?: boolean;
+}
+
+/** The service a path (OpenAPI or Fastify form) is routed to, if any. */
+export function serviceOf(routes: readonly HttpRoute[], path: string): string | undefined {
+  return routes.find((r) => path === r.prefix || (!r.exact && path.startsWith(`${r.prefix}/`)))?.service;
 }
 
 /**
@@ -22,25 +29,33 @@ export async function registerHttpProxy(app: FastifyInstance, routes: readonly H
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    // The services document these paths themselves; the gateway's document merges theirs.
+    scope.addHook('onRoute', (options) => {
+      options.schema = { ...options.schema, hide: true } as typeof options.schema;
+    });
     for (const route of routes) {
-      await scope.register(fastifyHttpProxy, {
-        upstream: route.upstream,
-        prefix: route.prefix,
-        rewritePrefix: route.prefix,
-        routes: route.exact ? ['/'] : ['/', '/*'],
-        proxyPayloads: false,
-        disableRequestLogging: true,
-        // reply-from retries GETs answered 503 up to 10 times by default; pass the 503 on instead.
-        retryMethods: [],
-        handler: (request, reply, dest, options) =>
-          Buffer.isBuffer(request.body)
-            ? reply.from(dest, { ...options, body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' })
-            : reply.from(dest, options),
-        replyOptions: {
-          rewriteRequestHeaders: (request, headers) => ({ ...headers, ...forwardedHeaders(request.raw, request.id) }),
-          // reply-from has already logged the cause; the client learns only which service is down.
-          onError: (reply) => void reply.send(new AppError(502, 'bad_gateway', `${route.service} is unavailable`)),
-        },
+      // Its own scope, so a compat route's errors (413, 502) take the original API's shape.
+      await scope.register(async (child) => {
+        if (route.compat) useCompatErrors(child);
+        await child.register(fastifyHttpProxy, {
+          upstream: route.upstream,
+          prefix: route.prefix,
+          rewritePrefix: route.prefix,
+          routes: route.exact ? ['/'] : ['/', '/*'],
+          proxyPayloads: false,
+          disableRequestLogging: true,
+          // reply-from retries GETs answered 503 up to 10 times by default; pass the 503 on instead.
+          retryMethods: [],
+          handler: (request, reply, dest, options) =>
+            Buffer.isBuffer(request.body)
+              ? reply.from(dest, { ...options, body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' })
+              : reply.from(dest, options),
+          replyOptions: {
+            rewriteRequestHeaders: (request, headers) => ({ ...headers, ...forwardedHeaders(request.raw, request.id) }),
+            // reply-from has already logged the cause; the client learns only which service is down.
+            onError: (reply) => void reply.send(new AppError(502, 'bad_gateway', `${route.service} is unavailable`)),
+          },
+        });
       });
     }
   });

@@ -11,6 +11,7 @@ export const httpErrorCodes = [
   'forbidden',
   'not_found',
   'conflict',
+  'room_too_large',
   'payload_too_large',
   'unsupported_media_type',
   'bad_gateway',

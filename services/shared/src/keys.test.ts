@@ -19,6 +19,11 @@ describe('redisKeys', () => {
     expect(keys.roomDeleted('r1')).toBe('orbit:room:{r1}:deleted');
     expect(keys.roomCleared('r1')).toBe('orbit:room:{r1}:cleared');
     expect(keys.slowMode('r1', 'u1')).toBe('orbit:room:{r1}:slow:u1');
+    expect(keys.presenceNodes).toBe('orbit:presence:nodes');
+    expect(keys.presenceNode('n1', 'viewers')).toBe('orbit:presence:node:n1:viewers');
+    expect(`${keys.presenceNodePrefix}n1:guests`).toBe(keys.presenceNode('n1', 'guests'));
+    expect(keys.presenceMembers('r1', 'n1')).toBe('orbit:room:{r1}:members:n1');
+    expect(keys.presenceRooms('users')).toBe('orbit:presence:rooms:users');
   });
 
   it('uses a configured prefix', () => {

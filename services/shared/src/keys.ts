@@ -1,3 +1,6 @@
+/** The three counts presence keeps per room. */
+export type PresenceKind = 'viewers' | 'users' | 'guests';
+
 /**
  * Every Redis key and channel ChatOrbit uses, built in one place. A room's keys share the hash
  * slot of `{room}` so a script may touch all of them in Redis Cluster too.
@@ -50,6 +53,23 @@ export function redisKeys(prefix = 'orbit') {
     rateState: (name: string, userId: string) => `${room(name)}:rl:${userId}`,
     /** Pub/sub channel every node subscribes to: events about no single room (global bans). */
     controlChannel: `${prefix}:control`,
+    /** Set of the ids of chat nodes that publish presence (ids whose counts have expired are removed). */
+    presenceNodes: `${prefix}:presence:nodes`,
+    /**
+     * Sorted set room → count (`viewers`, `users` or `guests`) of one chat node, rewritten every
+     * heartbeat and expiring after three. The presence scripts build these names from the ids in
+     * presenceNodes as `presenceNodePrefix + nodeId + ':' + kind`.
+     */
+    presenceNode: (nodeId: string, kind: PresenceKind) => `${prefix}:presence:node:${nodeId}:${kind}`,
+    presenceNodePrefix: `${prefix}:presence:node:`,
+    /**
+     * Hash userId → JSON {name, guest} of a room's members on one chat node, kept while that node
+     * has at most PRESENCE_MEMBER_LIST_MAX of the room's viewers; expires with the node's counts.
+     * The scripts build these names as `presenceMembers(room, '') + nodeId`.
+     */
+    presenceMembers: (name: string, nodeId: string) => `${room(name)}:members:${nodeId}`,
+    /** Sorted set room → count summed over the live nodes (viewers negated: most first); a cache rebuilt every half heartbeat at most. */
+    presenceRooms: (kind: PresenceKind) => `${prefix}:presence:rooms:${kind}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -57,6 +57,11 @@ describe('pnpm start (all services in one process, in-memory engine)', () => {
     expect(history.status).toBe(200);
     expect(history.body.messages).toEqual([expect.objectContaining({ id: ack.id, seq: 1, text: 'hi bob' })]);
 
+    // Presence and the room list through the gateway.
+    const bobGets = async (path: string) => (await fetch(`${app.url}${path}`, { headers: { authorization: `Bearer ${bob.token}` } })).json();
+    expect(await bobGets('/api/v1/rooms/r1/presence')).toEqual({ room: 'r1', viewers: 2, users: 2, guests: 0 });
+    expect(await bobGets('/api/v1/rooms')).toEqual({ rooms: [{ room: 'r1', viewers: 2, users: 2, guests: 0 }], total: 1, nextCursor: null });
+
     // A socket without a token is closed with 4401 through the gateway too.
     expect((await new TestClient(`${ws}/ws`).waitClosed()).code).toBe(4401);
 

@@ -21,6 +21,8 @@ export interface Standalone {
   gateway: FastifyInstance;
   /** The gateway's address, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** Every service's app, the gateway's included (tests read their routes). */
+  apps: Record<'auth' | 'user' | 'chat' | 'gateway', FastifyInstance>;
   close(): Promise<void>;
 }
 
@@ -65,8 +67,10 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     const auth = await listen(authApp, '127.0.0.1', 0);
     // Before the gateway listens: nobody can sign up under ADMIN_USERNAME first.
     await ensureAdmin(users, new PasswordHasher(), authConfig, authApp.log);
-    const user = await listen(await buildUserApp(userConfig, { users, verifier }), '127.0.0.1', 0);
-    const chat = await listen(await buildChatApp(chatConfig, { nodeId, verifier, users, ...engine }), '127.0.0.1', 0);
+    const userApp = await buildUserApp(userConfig, { users, verifier });
+    const user = await listen(userApp, '127.0.0.1', 0);
+    const chatApp = await buildChatApp(chatConfig, { nodeId, verifier, users, ...engine });
+    const chat = await listen(chatApp, '127.0.0.1', 0);
     const gateway = await buildGatewayApp({ ...gatewayConfig, AUTH_URL: auth, USER_URL: user, CHAT_URL: chat });
     const url = await listen(gateway, gatewayConfig.HOST, gatewayConfig.PORT);
     log = gateway.log;
@@ -76,6 +80,7 @@ export async function startStandalone(env: Record<string, string | undefined>): 
     return {
       gateway,
       url,
+      apps: { auth: authApp, user: userApp, chat: chatApp, gateway },
       // The gateway stops first (no new requests), chat drains its sockets, then the backends close.
       close: async () => {
         for (const app of started.reverse()) await app.close();

@@ -59,14 +59,14 @@ describe.each(userStoreCases)('user service with the %s user store', (_kind, ope
   const get = (url: string, token?: string) =>
     app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-  const publicView = (a: Account) => ({ id: a.id, username: a.username, createdAt: expect.any(String) });
+  const publicView = (a: Account) => ({ id: a.id, username: a.username, displayName: null, color: null, avatarUrl: null, createdAt: expect.any(String) });
 
   describe('GET /api/v1/users/me', () => {
     it("returns the token holder's public view, never email or password hash", async () => {
       const res = await get('/api/v1/users/me', alice.token);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual(publicView(alice));
-      expect(Object.keys(res.json()).sort()).toEqual(['createdAt', 'id', 'username']);
+      expect(Object.keys(res.json()).sort()).toEqual(['avatarUrl', 'color', 'createdAt', 'displayName', 'id', 'username']);
       expect(Number.isNaN(Date.parse(res.json().createdAt))).toBe(false);
     });
 

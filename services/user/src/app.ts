@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   authPlugin,
+  compatAuthPlugin,
   healthPlugin,
   createBaseApp,
   type TokenVerifier,
@@ -8,6 +9,7 @@ import {
 } from '@chatorbit/shared';
 import type { UserConfig } from './config.ts';
 import { userRoutes } from './routes/users/user-routes.ts';
+import { userCompatRoutes } from './routes/compat/user-compat.ts';
 
 export interface UserDeps {
   users: UserStore;
@@ -20,5 +22,8 @@ export async function buildUserApp(config: UserConfig, deps: UserDeps): Promise<
   await app.register(healthPlugin, { checks: { mongo: () => deps.users.ping() } });
   await app.register(authPlugin, { verifier: deps.verifier });
   await app.register(userRoutes, { users: deps.users });
+  // The original frontend's GET /user/:id (COMPAT.md).
+  await app.register(compatAuthPlugin, { verifier: deps.verifier });
+  await app.register(userCompatRoutes, { users: deps.users });
   return app;
 }

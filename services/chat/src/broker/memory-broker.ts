@@ -7,6 +7,7 @@ import { MemoryModeration } from '../moderation/memory-moderation.ts';
 import { CONTROL } from './memory-control.ts';
 import { MemoryAuditLog } from '../moderation/memory-audit-log.ts';
 import type { RateLimit } from '../moderation/moderation.ts';
+import type { PresenceBoard } from '../presence/memory-store.ts';
 
 export interface MemoryBusOptions {
   /** Where accepted messages are kept for good (the embedded engine has no persister). */
@@ -31,6 +32,8 @@ export class MemoryBus {
   readonly moderation: MemoryModeration;
   /** The moderation audit log of the embedded engine (in a process, every node writes the same one). */
   readonly audit = new MemoryAuditLog();
+  /** Every node's local presence, by node id. */
+  readonly presence: PresenceBoard = new Map();
 
   constructor(opts: MemoryBusOptions) {
     this.log = opts.log;

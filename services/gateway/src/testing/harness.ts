@@ -42,6 +42,10 @@ export interface FakeUpstream {
   refuseWith: number | undefined;
   /** While true, WebSocket handshakes wait until released; take them with nextHeldHandshake(). */
   holdHandshakes: boolean;
+  /** Headers added to every HTTP answer (e.g. a Set-Cookie). */
+  responseHeaders: Record<string, string>;
+  /** When set, GET /openapi.json answers this document (and is not recorded in `requests`). */
+  openapi: object | undefined;
   nextHeldHandshake(): Promise<HeldHandshake>;
   stop(): Promise<void>;
 }
@@ -56,8 +60,10 @@ export async function startFakeUpstream(name: string): Promise<FakeUpstream> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.all('/*', async (request) => {
+  app.all('/*', async (request, reply) => {
+    if (fake.openapi && request.method === 'GET' && request.url === '/openapi.json') return fake.openapi;
     requests.push({ method: request.method, url: request.url, headers: request.headers, body: (request.body as Buffer | undefined) ?? Buffer.alloc(0) });
+    void reply.headers(fake.responseHeaders);
     return { service: name, method: request.method, url: request.url };
   });
 
@@ -68,6 +74,8 @@ export async function startFakeUpstream(name: string): Promise<FakeUpstream> {
     nextSocket: () => within(sockets.next(), `a WebSocket at ${name}`),
     refuseWith: undefined,
     holdHandshakes: false,
+    responseHeaders: {},
+    openapi: undefined,
     nextHeldHandshake: () => within(held.next(), `a held handshake at ${name}`),
     stop: async () => {
       for (const client of wss.clients) client.terminate();

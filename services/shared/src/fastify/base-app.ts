@@ -33,16 +33,53 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   };
 };
 
+/** A route as registered: what the OpenAPI document of its service must describe unless hidden. */
+export interface DeclaredRoute {
+  method: string;
+  /** Fastify's path, e.g. `/user/:id`. */
+  url: string;
+  /** Left out of the OpenAPI document on purpose (`schema.hide`: health, metrics, the document itself). */
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered on this app, in order (HEAD routes Fastify derives from GETs excluded). */
+    declaredRoutes: DeclaredRoute[];
+  }
+}
+
+export interface BaseAppOptions {
+  /** Serve this app's own OpenAPI document at GET /openapi.json (default true; the gateway serves a merged one). */
+  openapiRoute?: boolean;
+}
+
 /**
  * A service's Fastify app with what every service has: JSON logs with request ids, the TypeBox
  * type provider and validation, the one error handler, and /metrics. Health checks and routes
  * are the caller's.
  */
-export async function createBaseApp(service: string, logLevel: string) {
+export async function createBaseApp(service: string, logLevel: string, options: BaseAppOptions = {}) {
   const app = Fastify(serverOptions(service, logLevel))
     .setValidatorCompiler(validatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
   registerLogLevelSignal(app, logLevel);
+  const declared: DeclaredRoute[] = [];
+  app.decorate('declaredRoutes', declared);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      // Fastify adds a HEAD route after each GET (exposeHeadRoutes): not one the service declared.
+      if (method === 'HEAD' && declared.some((r) => r.url === route.url && r.method === 'GET')) continue;
+      declared.push({
+        method,
+        url: route.url,
+        // Read when asked: onRoute hooks of inner scopes, which run after this one, may still hide it.
+        get hidden() {
+          return Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+        },
+      });
+    }
+  });
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { service });
   // The OpenAPI 3.1 document of this service's routes, built from their schemas.
@@ -50,11 +87,18 @@ export async function createBaseApp(service: string, logLevel: string) {
     openapi: {
       openapi: '3.1.0',
       info: { title: `ChatOrbit ${service}`, version: '1' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          tokenCookie: { type: 'apiKey', in: 'cookie', name: 'token', description: "The cookie POST /login sets; the original frontend's routes accept it instead of a bearer token." },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown>, logLevel: 'warn' }, async () => app.swagger());
+  if (options.openapiRoute !== false) {
+    app.get('/openapi.json', { schema: { hide: true } as Record<string, unknown>, logLevel: 'warn' }, async () => app.swagger());
+  }
   return app;
 }
 export type BaseApp = Awaited<ReturnType<typeof createBaseApp>>;

@@ -30,9 +30,11 @@ export type WsErrorCode = (typeof wsErrorCodes)[number];
 export const closeCodes = {
   normal: 1000,
   goingAway: 1001,
+  invalidPayload: 1007,
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,
+  badRequest: 4400,
   unauthorized: 4401,
   slowConsumer: 4508,
 } as const;

@@ -135,12 +135,25 @@ export const PurgedFrame = Type.Object(
   { type: Type.Literal('purged'), room: Type.String(), userId: Type.String() },
   { description: "A banned user's recent messages were purged: remove this user's messages from view." },
 );
+export const PresenceFrame = Type.Object(
+  {
+    type: Type.Literal('presence'),
+    room: Type.String(),
+    viewers: Type.Integer({ minimum: 0, description: 'Open sockets in the room, over every chat node.' }),
+  },
+  {
+    description:
+      "The room's viewer count: at most once per PRESENCE_INTERVAL_MS, when it changed (and once to a socket that joined since the last one); never per join.",
+  },
+);
 export const ServerFrame = Type.Union([
   JoinedFrame, LeftFrame, MessageFrame, BatchFrame, AckFrame, ErrorFrame, PongFrame, BannedFrame, SettingsFrame, DeletedFrame, ClearedFrame, PurgedFrame,
+  PresenceFrame,
 ]);
 export type JoinedFrame = Static<typeof JoinedFrame>;
 export type MessageFrame = Static<typeof MessageFrame>;
 export type BatchFrame = Static<typeof BatchFrame>;
 export type AckFrame = Static<typeof AckFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
+export type PresenceFrame = Static<typeof PresenceFrame>;
 export type ServerFrame = Static<typeof ServerFrame>;

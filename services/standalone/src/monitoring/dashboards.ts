@@ -115,6 +115,18 @@ export const dashboardSpecs: DashboardSpec[] = [
             unit: 'short',
             targets: [t(`sum by (pod) (chatorbit_rooms_active{${SEL}})`, 'rooms {{pod}}'), t(`sum by (pod) (chatorbit_room_members{${SEL}})`, 'members {{pod}}')],
           },
+          {
+            title: 'Presence',
+            description: 'Summed over the rooms of each pod: viewers (sockets), signed-in users and guests (distinct per room).',
+            unit: 'short',
+            targets: [t(`sum by (kind) (chatorbit_presence_local{${SEL}})`, '{{kind}}')],
+          },
+          {
+            title: 'Presence frames and failures /s',
+            description: 'Presence frames (viewer counts) written to sockets; failed heartbeats or count reads (retried).',
+            unit: 'short',
+            targets: [t(`sum(${rate('chatorbit_presence_frames_total')})`, 'frames'), t(`sum(${rate('chatorbit_presence_failures_total')})`, 'failures')],
+          },
           { title: 'Proxied WebSockets (gateway)', description: 'Sockets the gateway pods relay to chat.', unit: 'short', targets: [t(`sum by (pod) (chatorbit_gateway_ws_connections_open{${SEL}})`, '{{pod}}')] },
           { title: 'Slow consumers closed /s', description: 'Sockets closed with 4508 for falling more than MAX_BUFFERED_BYTES behind.', unit: 'short', targets: [t(`sum by (pod) (${rate('chatorbit_ws_slow_consumers_total')})`, '{{pod}}')] },
         ],

@@ -1,0 +1,273 @@
+import type { Cli } from '../cli.ts';
+import { configPath, currentContext, readConfig } from '../config.ts';
+import { CliError, ExitCode } from '../errors.ts';
+import { paint } from '../output.ts';
+import { askSentinel } from '../resp.ts';
+import type { Forwarder } from '../kube/cluster.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { act, type Registrar } from './common.ts';
+
+export type Status = 'ok' | 'warn' | 'fail';
+export interface CheckResult {
+  category: string;
+  name: string;
+  status: Status;
+  detail: string;
+  hint?: string;
+}
+
+const symbols: Record<Status, string> = { ok: '✔', warn: '‼', fail: '✘' };
+const colours = { ok: 'green', warn: 'yellow', fail: 'red' } as const;
+
+/** True when the command would go through the kubeconfig (no --server, env or server context). */
+function throughKube(cli: Cli): boolean {
+  if (cli.flags.server || cli.io.env.ORBITCTL_SERVER) return false;
+  if (cli.flags.kubeconfig || cli.flags.context || cli.flags.namespace || cli.flags.release) return true;
+  return !currentContext(readConfig(configPath(cli.io.env)), cli.io.env)?.server;
+}
+
+class Checks {
+  readonly results: CheckResult[] = [];
+  private readonly cli: Cli;
+  constructor(cli: Cli) {
+    this.cli = cli;
+  }
+
+  add(result: CheckResult) {
+    this.results.push(result);
+    const { cli } = this;
+    if (cli.out.format === 'table') cli.progress(`${result.category}: ${result.name}…`);
+    return result.status !== 'fail';
+  }
+
+  /** Runs one check; a thrown CliError is a failure with its hint. */
+  async run(category: string, name: string, fn: () => Promise<Omit<CheckResult, 'category' | 'name'>>) {
+    this.cli.progress(`${category}: ${name}…`);
+    try {
+      return this.add({ category, name, ...(await fn()) });
+    } catch (err) {
+      const e = err instanceof CliError ? err : new CliError(ExitCode.error, (err as Error).message, 'see the message above');
+      return this.add({ category, name, status: 'fail', detail: e.message, hint: e.hint });
+    }
+  }
+}
+
+async function kubeChecks(cli: Cli, checks: Checks): Promise<boolean> {
+  const kube = await import('../kube/cluster.ts');
+  const { AppsV1Api, CoreV1Api, VersionApi } = await import('@kubernetes/client-node');
+  const category = 'kubernetes';
+  let kc: ReturnType<typeof kube.loadKubeConfig> | undefined;
+  const target = { kubeconfig: cli.flags.kubeconfig, context: cli.flags.context, namespace: cli.flags.namespace, release: cli.flags.release ?? 'chatorbit' };
+  const reachable = await checks.run(category, 'Kubernetes API reachable', async () => {
+    kc = kube.loadKubeConfig(target);
+    try {
+      const version = await kc.makeApiClient(VersionApi).getCode();
+      return { status: 'ok', detail: `${kc.getCurrentCluster()?.server} (${version.gitVersion})` };
+    } catch (err) {
+      throw kube.kubeError(err, 'reach the API server');
+    }
+  });
+  if (!reachable || !kc) return false;
+  const namespace = kube.namespaceOf(kc, target);
+  const release = `release ${target.release} in ${namespace}`;
+  const found = await checks.run(release, 'gateway Service found by its labels, with a ready pod', async () => {
+    const gateway = await kube.findGateway(kc!, namespace, target.release);
+    return { status: 'ok', detail: `Service ${gateway.service}, pod ${gateway.pod} port ${gateway.port}` };
+  });
+  if (!found) return false;
+  const apps = kc.makeApiClient(AppsV1Api);
+  const selector = `${kube.labels.instance}=${target.release}`;
+  let workloads: Array<{ kind: string; name: string; component: string; want: number; ready: number; env: Array<{ name: string; value?: string }> }> = [];
+  await checks.run(release, 'workloads listed', async () => {
+    try {
+      const [deployments, statefulSets] = await Promise.all([apps.listNamespacedDeployment({ namespace, labelSelector: selector }), apps.listNamespacedStatefulSet({ namespace, labelSelector: selector })]);
+      workloads = [
+        ...deployments.items.map((d) => ({ kind: 'Deployment', name: d.metadata?.name ?? '?', component: d.metadata?.labels?.[kube.labels.component] ?? '', want: d.spec?.replicas ?? 1, ready: d.status?.readyReplicas ?? 0, env: d.spec?.template.spec?.containers.flatMap((c) => c.env ?? []) ?? [] })),
+        ...statefulSets.items.map((s) => ({ kind: 'StatefulSet', name: s.metadata?.name ?? '?', component: s.metadata?.labels?.[kube.labels.component] ?? '', want: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0, env: [] })),
+      ];
+    } catch (err) {
+      throw kube.kubeError(err, `list the workloads of ${target.release}`);
+    }
+    if (workloads.length === 0) return { status: 'fail', detail: `no Deployment or StatefulSet labelled ${selector}`, hint: 'check -n/--namespace and --release (`helm list -A`)' };
+    return { status: 'ok', detail: `${workloads.length} workloads` };
+  });
+  for (const w of workloads) {
+    checks.add({
+      category: release,
+      name: `${w.kind} ${w.name} ready`,
+      status: w.ready >= w.want ? 'ok' : w.ready > 0 ? 'warn' : 'fail',
+      detail: `${w.ready}/${w.want} ready`,
+      ...(w.ready >= w.want ? {} : { hint: `\`kubectl -n ${namespace} describe ${w.kind.toLowerCase()} ${w.name}\` and the pods' events say why` }),
+    });
+  }
+
+  // Redis: ask a sentinel, through a port-forward to a sentinel pod, about the master group.
+  const chatEnv = workloads.find((w) => w.component === 'chat')?.env ?? [];
+  const envValue = (name: string) => chatEnv.find((e) => e.name === name)?.value;
+  if (envValue('REDIS_URL') && !envValue('REDIS_SENTINELS')) {
+    checks.add({ category: 'redis', name: 'Sentinel', status: 'warn', detail: 'chat uses a single Redis (REDIS_URL), no Sentinel: no failover', hint: 'enable Sentinel in the chart values for high availability' });
+  } else {
+    await checks.run('redis', 'master known to the sentinels, replicas in sync', async () => {
+      const core = kc!.makeApiClient(CoreV1Api);
+      const pods = (await core.listNamespacedPod({ namespace, labelSelector: `${selector},${kube.labels.component}=redis` }).catch((err: unknown) => Promise.reject(kube.kubeError(err, 'list the Redis pods')))).items;
+      const withSentinel = pods.find((p) => p.status?.phase === 'Running' && (p.spec?.containers ?? []).some((c) => (c.ports ?? []).some((port) => port.name === 'sentinel' || port.containerPort === 26379)));
+      if (!withSentinel) return { status: 'warn', detail: 'no running pod with a sentinel port (labelled component=redis)', hint: 'check the chart\'s Redis pods: `kubectl -n ' + namespace + ' get pods -l ' + `${selector},${kube.labels.component}=redis` + '`' };
+      const port = (withSentinel.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === 'sentinel' || p.containerPort === 26379)!.containerPort;
+      const forward = await (await forwarderFor(cli, kc!)).open({ namespace, pod: withSentinel.metadata!.name!, port });
+      try {
+        const url = new URL(forward.url);
+        return sentinelResult(await askSentinel(url.hostname, Number(url.port), envValue('REDIS_MASTER_NAME') ?? 'mymaster'));
+      } finally {
+        await forward.close();
+      }
+    });
+  }
+  checks.add({
+    category: 'mongodb',
+    name: 'primary elected',
+    status: 'warn',
+    detail: 'not asked directly yet: the MongoDB StatefulSet readiness above and chat\'s readiness (which pings MongoDB) stand in for it',
+    hint: '`kubectl -n ' + namespace + ' exec` into a MongoDB pod and run `mongosh --eval "rs.status()"` to see the primary',
+  });
+  return true;
+}
+
+async function forwarderFor(cli: Cli, kc: KubeConfig): Promise<Forwarder> {
+  const direct = cli.io.env.ORBITCTL_PORT_FORWARD_URL;
+  if (direct) return { open: async () => ({ url: direct, close: async () => {} }) };
+  const { KubeForwarder } = await import('../kube/cluster.ts');
+  return new KubeForwarder(kc);
+}
+
+/** A sentinel's view as a check result. */
+export function sentinelResult(view: Awaited<ReturnType<typeof askSentinel>>): Omit<CheckResult, 'category' | 'name'> {
+  if (!view.master) return { status: 'fail', detail: 'the sentinels know no master by that name', hint: 'check REDIS_MASTER_NAME against the sentinels\' configuration' };
+  if (/s_down|o_down/.test(view.masterFlags)) return { status: 'fail', detail: `master ${view.master.host}:${view.master.port} is down (${view.masterFlags})`, hint: 'a failover should follow within seconds; if not, check that a quorum of sentinels runs' };
+  const broken = view.replicas.filter((r) => !r.linkOk);
+  const offsets = view.replicas.map((r) => r.offset);
+  const lag = offsets.length ? Math.max(...offsets) - Math.min(...offsets) : 0;
+  const detail = `master ${view.master.host}:${view.master.port}, ${view.replicas.length} replicas, ${view.otherSentinels + 1} sentinels (quorum ${view.quorum})`;
+  if (view.replicas.length === 0) return { status: 'warn', detail: `${detail}: no replica, no failover possible`, hint: 'run at least one Redis replica' };
+  if (broken.length) return { status: 'warn', detail: `${detail}; out of sync: ${broken.map((r) => `${r.name} (${r.flags})`).join(', ')}`, hint: 'look at the replicas\' logs: their link to the master is down' };
+  if (view.otherSentinels + 1 < view.quorum) return { status: 'fail', detail: `${detail}: fewer sentinels than the quorum`, hint: 'start more sentinels: no failover can be agreed' };
+  return { status: 'ok', detail: `${detail}, replica offsets within ${lag} bytes` };
+}
+
+async function httpChecks(cli: Cli, checks: Checks) {
+  const category = 'chatorbit';
+  let api: Awaited<ReturnType<Cli['api']>> | undefined;
+  const connected = await checks.run(category, 'gateway ready', async () => {
+    api = await cli.api();
+    const res = await fetch(`${api.server}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+      throw new CliError(ExitCode.unreachable, `cannot reach ${api!.server}: ${(err as Error).message}`, `check ${api!.source}`);
+    });
+    const body = (await res.json().catch(() => ({}))) as { status?: string; checks?: Record<string, string> };
+    if (res.status === 200) return { status: 'ok', detail: `${api.server} (${api.source})` };
+    const failing = Object.entries(body.checks ?? {}).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k}: ${v}`);
+    return { status: 'fail', detail: `/readyz answered ${res.status} ${body.status ?? ''}${failing.length ? ` (${failing.join(', ')})` : ''}`, hint: 'the services named are down or unreachable from the gateway: check their pods and logs' };
+  });
+  if (!connected || !api) return;
+  const a = api;
+  await checks.run(category, 'JWKS served', async () => {
+    const jwks = await a.request<{ keys?: Array<{ kid?: string; alg?: string }> }>('GET', '/.well-known/jwks.json', { auth: false });
+    const keys = jwks.keys ?? [];
+    if (keys.length === 0) return { status: 'fail', detail: 'no keys', hint: 'auth has no signing key: check JWT_PRIVATE_KEY(_FILE) and its logs' };
+    return { status: 'ok', detail: `${keys.length} key(s): ${keys.map((k) => `${k.kid} ${k.alg}`).join(', ')}` };
+  });
+  let token: string | undefined;
+  const authed = await checks.run(category, 'operator token accepted', async () => {
+    if (!a.authenticated) return { status: 'warn', detail: 'no token: authenticated checks skipped', hint: 'log in (`orbitctl login`) or pass --token for the WebSocket check' };
+    const me = await a.get<{ username: string }>('/api/v1/users/me');
+    token = a.bearer;
+    return { status: 'ok', detail: `as ${me.username}` };
+  });
+  if (authed && token) await checks.run(category, 'WebSocket round trip through the gateway', () => webSocketRoundTrip(a.server, token!));
+  await checks.run(category, 'metrics endpoint', async () => {
+    const res = await fetch(`${a.server}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    if (res.status !== 200 || !text.includes('# HELP')) return { status: 'fail', detail: `/metrics answered ${res.status}`, hint: 'Prometheus cannot scrape the gateway: check the service\'s logs' };
+    return { status: 'ok', detail: `${text.split('\n').filter((l) => l.startsWith('# TYPE')).length} metric families` };
+  });
+}
+
+export const CHECK_ROOM = 'orbitctl-check';
+
+/** Join a room, send a message, see it come back: through the gateway, like a viewer. */
+export async function webSocketRoundTrip(server: string, token: string, timeoutMs = 10_000): Promise<Omit<CheckResult, 'category' | 'name'>> {
+  const url = `${server.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`;
+  const started = performance.now();
+  const ws = new WebSocket(url);
+  const nonce = `check-${Date.now().toString(36)}`;
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CliError(ExitCode.unreachable, `no round trip within ${timeoutMs / 1000}s`, 'the chat nodes or Redis are slow or down: check the chat pods and Redis')), timeoutMs);
+      let ackId: string | undefined;
+      let echoed = new Set<string>();
+      const finish = () => {
+        if (ackId && echoed.has(ackId)) {
+          clearTimeout(timer);
+          resolve({ status: 'ok', detail: `joined ${CHECK_ROOM}, sent and received a message in ${Math.round(performance.now() - started)} ms` });
+        }
+      };
+      ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'join', room: CHECK_ROOM })));
+      ws.addEventListener('error', () => {
+        clearTimeout(timer);
+        reject(new CliError(ExitCode.unreachable, 'the WebSocket could not connect through the gateway', 'check the gateway\'s WebSocket proxy and the chat pods'));
+      });
+      ws.addEventListener('close', (event) => {
+        clearTimeout(timer);
+        reject(new CliError(ExitCode.error, `the socket was closed with ${event.code} ${event.reason}`, 'see docs/PROTOCOL.md for the close code'));
+      });
+      ws.addEventListener('message', (event) => {
+        const frame = JSON.parse(String(event.data)) as { type: string; id?: string; nonce?: string; code?: string; message?: string; messages?: Array<{ id: string }> };
+        if (frame.type === 'joined') ws.send(JSON.stringify({ type: 'send', room: CHECK_ROOM, text: 'orbitctl check', nonce }));
+        else if (frame.type === 'ack' && frame.nonce === nonce) ackId = frame.id;
+        else if (frame.type === 'message' && frame.id) echoed.add(frame.id);
+        else if (frame.type === 'batch') echoed = new Set([...echoed, ...(frame.messages ?? []).map((m) => m.id)]);
+        else if (frame.type === 'error') {
+          clearTimeout(timer);
+          reject(new CliError(ExitCode.error, `the server refused: ${frame.code} ${frame.message ?? ''}`, `the check user cannot send in ${CHECK_ROOM}: use an admin token`));
+        }
+        finish();
+      });
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+export function registerCheck({ program, io }: Registrar) {
+  program
+    .command('check')
+    .summary('check the installation, step by step, like `linkerd check`')
+    .description(
+      'Through the kubeconfig: the Kubernetes API, the release, each Deployment/StatefulSet, the Redis sentinels; then, through the gateway: readiness, the JWKS, the operator token, a WebSocket round trip (a message in room orbitctl-check) and /metrics. With --server only the gateway checks run. Exit code: 0 when nothing failed (warnings allowed), 1 when a check failed, 5 when nothing could be reached.',
+    )
+    .action(
+      act(io, async (cli) => {
+        const checks = new Checks(cli);
+        let reached = true;
+        if (throughKube(cli)) reached = await kubeChecks(cli, checks);
+        if (reached) await httpChecks(cli, checks);
+        cli.clearProgress();
+        const worst: Status = checks.results.some((r) => r.status === 'fail') ? 'fail' : checks.results.some((r) => r.status === 'warn') ? 'warn' : 'ok';
+        const color = cli.out.color;
+        const categories = [...new Set(checks.results.map((r) => r.category))];
+        cli.print({ checks: checks.results, worst }, [
+          ...categories.map((category) => ({
+            lines: [
+              category,
+              '-'.repeat(category.length),
+              ...checks.results
+                .filter((r) => r.category === category)
+                .flatMap((r) => [`${paint(color, colours[r.status], symbols[r.status])} ${r.name}: ${r.detail}`, ...(r.hint && r.status !== 'ok' ? [`    ${paint(color, 'dim', 'hint:')} ${r.hint}`] : [])]),
+            ],
+          })),
+          { lines: [`Status check results are ${paint(color, colours[worst], symbols[worst])}`] },
+        ]);
+        const first = checks.results[0];
+        if (first?.status === 'fail' && checks.results.length === 1) throw new CliError(ExitCode.unreachable, `${first.name}: ${first.detail}`, first.hint ?? 'see above');
+        if (worst === 'fail') throw new CliError(ExitCode.error, `${checks.results.filter((r) => r.status === 'fail').length} check(s) failed`, 'fix the ✘ above, following each hint, then run `orbitctl check` again');
+      }),
+    );
+}
