@@ -8,6 +8,7 @@ import { createTokenSigner, redisKeys, type TokenSigner } from '@chatorbit/share
 import { spawnService, TestClient, waitFor, type ServiceProcess } from '@chatorbit/shared/testing';
 
 const chatMain = fileURLToPath(new URL('./main.ts', import.meta.url));
+const gatewayMain = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
 const tracingEntry = fileURLToPath(new URL('../../shared/src/tracing.ts', import.meta.url));
 const isType = (type: string, id?: unknown) => (f: Record<string, unknown>) => f.type === type && (id === undefined || f.id === id);
 
@@ -141,6 +142,25 @@ describe('tracing in real chat processes (OTLP exporter from OTEL_* variables)',
     }, { message: 'the HTTP, Fastify and MongoDB spans of the request' });
     expect(inRequest.some((s) => s.parentSpanId === '00f067aa0ba902b7')).toBe(true);
     expect(inRequest.map((s) => s.name).join(' ')).toMatch(/GET/);
+    // Through the gateway (its proxy is undici, not the instrumented http module): the trace
+    // continues from the gateway's span into the chat service.
+    const gateway = await spawnService(gatewayMain, {
+      CHAT_URL: chat1.url, AUTH_URL: base, USER_URL: base, NODE_OPTIONS: `--import=${tracingEntry}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    processes.push(gateway);
+    const viaGateway = 'a3ce929d0e0e47364bf92f3577b34da6';
+    const proxied = await fetch(`${gateway.url}/api/v1/rooms/${room}/messages?before=1`, {
+      headers: { authorization: `Bearer ${token}`, traceparent: `00-${viaGateway}-00f067aa0ba902b7-01` },
+    });
+    expect(proxied.status).toBe(200);
+    const hop = await waitFor(() => {
+      const found = spans.filter((s) => s.traceId === viaGateway);
+      return found.some((s) => s.service === 'chatorbit-chat') && found.some((s) => s.service === 'chatorbit-gateway') ? found : undefined;
+    }, { message: 'spans of the gateway and of chat in one trace' });
+    const gatewaySpans = new Set(hop.filter((s) => s.service === 'chatorbit-gateway').map((s) => s.spanId));
+    expect(hop.some((s) => s.service === 'chatorbit-chat' && gatewaySpans.has(s.parentSpanId ?? ''))).toBe(true);
+
     // Its log lines carry the request id and the trace id.
     const logged = chat1.output().split('\n').filter((line) => line.includes(traceId));
     expect(logged.length).toBeGreaterThan(0);

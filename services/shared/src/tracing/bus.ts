@@ -21,6 +21,16 @@ export async function inProducerSpan<T>(name: string, attributes: Attributes, fn
   });
 }
 
+/**
+ * The active trace context as headers (`traceparent`, `tracestate`) for a call the HTTP
+ * instrumentation does not see (the gateway's undici proxy); empty when tracing is off.
+ */
+export function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
 /** The active context as a W3C traceparent (`00-<trace>-<span>-<flags>`), if any. */
 export function traceparentOf(): string | undefined {
   const carrier: Record<string, string> = {};
