@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { authPlugin, compatAuthPlugin, createBaseApp, healthPlugin, type Deactivations, type RedisKeys, type TokenVerifier, type UserStore } from '@chatorbit/shared';
 import { Persister } from './history/persister.ts';
+import { persistenceLag } from './history/persistence-lag.ts';
 import type { ChatConfig } from './config.ts';
 import type { Broker } from './broker/broker.ts';
 import type { MessageLog } from './history/message-log.ts';
@@ -39,7 +40,7 @@ export interface ChatDeps {
    * The Redis engine's persistence stream: given, this node runs a persister moving messages
    * from it into `log` (started with the app, stopped after its sockets are closed).
    */
-  persistence?: { redis: Redis; keys: RedisKeys };
+  persistence?: { redis: Redis; keys: RedisKeys; /** A non-blocking connection for the lag metrics. */ monitor?: Redis };
 }
 
 /** The chat service: WebSocket endpoint, history routes, health and metrics. Never listens. */
@@ -53,6 +54,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     metrics,
     logger: app.log.child({ role: 'presence' }),
   });
+  metrics.sources.presence = () => [...presence.local.rooms()].map(([, counts]) => counts);
   app.addHook('onReady', () => presence.start());
   // After the sockets are closed (preClose): this node's counts leave the store at once.
   app.addHook('onClose', () => presence.stop());
@@ -92,9 +94,14 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
       logger: app.log.child({ role: 'persister' }),
       batchSize: config.PERSIST_BATCH_SIZE,
       claimIdleMs: config.PERSIST_CLAIM_IDLE_MS,
-      onPersisted: (count) => metrics.persisted.inc(count),
+      onPersisted: (count, seconds) => {
+        metrics.persisted.inc(count);
+        metrics.persistBatch.observe(seconds);
+      },
       onFailure: () => metrics.persistFailures.inc(),
     });
+    const { monitor, keys } = deps.persistence;
+    if (monitor) metrics.sources.persistLag = () => persistenceLag(monitor, keys);
     app.addHook('onReady', () => persister.start());
     // onClose runs after the sockets are closed (preClose): every send accepted is in the stream.
     app.addHook('onClose', () => persister.stop());
@@ -124,6 +131,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     nodeId: deps.nodeId,
     broker: deps.broker,
     log: deps.log,
+    onAction: (action, room) => metrics.moderationActions.inc({ action, scope: room === null ? 'global' : 'room' }),
   });
   await app.register(moderationRoutes, { moderation });
   // The original frontend's API (COMPAT.md): /ws/chat, /chat/history/:roomID, /chat/rooms.

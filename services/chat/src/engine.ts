@@ -75,7 +75,7 @@ export async function createChatEngine(config: ChatConfig, nodeId: string, clien
     audit,
     presence: new RedisPresenceStore({ redis: pub, keys, nodeId, heartbeatMs: config.PRESENCE_HEARTBEAT_MS, memberListMax: config.PRESENCE_MEMBER_LIST_MAX }),
     deactivations: new RedisDeactivations(pub, keys, nodeId),
-    persistence: { redis: persist, keys },
+    persistence: { redis: persist, keys, monitor: pub },
     close: async () => {
       await broker.close();
       await persist.quit().catch(() => persist.disconnect());

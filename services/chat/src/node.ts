@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FastifyBaseLogger } from 'fastify';
-import { closeCodes, isAdmin, isGuest, type BusEvent, type Deactivations, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
+import { closeCodes, inConsumerSpan, inProducerSpan, isAdmin, isGuest, type BusEvent, type Deactivations, type Message, type Principal, type RoomSettings } from '@chatorbit/shared';
 import type { Broker, RangeQuery, SendResult } from './broker/broker.ts';
 import { slowModeOn, type Hidden, type ModerationStore } from './moderation/moderation.ts';
 import type { LoggedMessage } from './history/message-log.ts';
@@ -10,7 +10,7 @@ import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
 import { Fanout } from './hub/fanout.ts';
 import { Hub, type Subscriber } from './hub/hub.ts';
-import type { ChatMetrics } from './metrics.ts';
+import { observeFrame, type ChatMetrics } from './metrics.ts';
 import type { LocalPresence } from './presence/local.ts';
 
 export interface ChatNodeOptions {
@@ -113,11 +113,10 @@ export class ChatNode {
     this.fanout = new Fanout(this.hub, {
       windowMs: opts.batchWindowMs,
       minRate: opts.batchMinRate,
-      onFrame: (members, messages) => {
-        opts.metrics.deliveries.inc(members * messages);
-        opts.metrics.framesWritten.inc(members);
-      },
+      onFrame: (members, messages, carried) => observeFrame(opts.metrics, members, messages, carried),
     });
+    opts.metrics.sources.rooms = () => this.hub.roomCount;
+    opts.metrics.sources.members = () => this.hub.memberCount;
     this.broker.onEvent(
       (room, event) => this.deliver(room, event),
       (room) => {
@@ -177,6 +176,10 @@ export class ChatNode {
    * published in one step; or refused, changing nothing.
    */
   async send(room: string, user: Principal, text: string, nonce: string): Promise<SendResult> {
+    return inProducerSpan('chat send', { 'chatorbit.room': room, 'chatorbit.node': this.id }, (traceparent) => this.sendTraced(room, user, text, nonce, traceparent));
+  }
+
+  private async sendTraced(room: string, user: Principal, text: string, nonce: string, traceparent: string | undefined): Promise<SendResult> {
     const result = await this.broker.send({
       id: new ObjectId().toHexString(),
       room,
@@ -185,8 +188,10 @@ export class ChatNode {
       ts: Date.now(),
       nonce,
       privileged: isAdmin(user),
+      ...(traceparent ? { traceparent } : {}),
     });
     if (!result.refused && !result.duplicate) this.metrics.messagesSent.inc();
+    if (!result.refused && result.duplicate) this.metrics.duplicates.inc();
     return result;
   }
 
@@ -285,7 +290,9 @@ export class ChatNode {
       return;
     }
     if (room === null || event.message.room !== room) return;
-    this.fanout.push(room, event.message);
+    this.metrics.busMessages.inc();
+    const attributes = () => ({ 'chatorbit.room': room, 'chatorbit.node': this.id, 'chatorbit.seq': event.message.seq, 'chatorbit.local_members': this.hub.memberCountOf(room) });
+    inConsumerSpan('chat deliver', event.traceparent, attributes, () => this.fanout.push(room, event.message));
     this.autoSlowMode(room);
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyHttpProxy from '@fastify/http-proxy';
-import { AppError, useCompatErrors } from '@chatorbit/shared';
+import { AppError, traceHeaders, useCompatErrors } from '@chatorbit/shared';
 import { forwardedHeaders } from './forwarded.ts';
 
 export interface HttpRoute {
@@ -51,7 +51,8 @@ export async function registerHttpProxy(app: FastifyInstance, routes: readonly H
               ? reply.from(dest, { ...options, body: request.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' })
               : reply.from(dest, options),
           replyOptions: {
-            rewriteRequestHeaders: (request, headers) => ({ ...headers, ...forwardedHeaders(request.raw, request.id) }),
+            // The trace goes on to the service (reply-from's undici is not instrumented).
+            rewriteRequestHeaders: (request, headers) => ({ ...headers, ...forwardedHeaders(request.raw, request.id), ...traceHeaders() }),
             // reply-from has already logged the cause; the client learns only which service is down.
             onError: (reply) => void reply.send(new AppError(502, 'bad_gateway', `${route.service} is unavailable`)),
           },

@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { closeCodes, type HttpErrorCode } from '@chatorbit/shared';
 import { forwardedHeaders } from './forwarded.ts';
+import { createGatewayMetrics } from './metrics.ts';
 
 export interface WsRoute {
   /** Exact path on the gateway; the upstream receives the same path and query string. */
@@ -45,6 +46,7 @@ export function registerWsProxy(app: FastifyInstance, routes: readonly WsRoute[]
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, clientTracking: false });
   const links = new Set<Link>();
   let closing = false;
+  const metrics = createGatewayMetrics(app.metrics);
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
@@ -55,7 +57,9 @@ export function registerWsProxy(app: FastifyInstance, routes: readonly WsRoute[]
       const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
       const link = connect(client, req, route, app.log.child({ reqId: requestId, service: route.service }), requestId);
       links.add(link);
-      void link.closed.then(() => links.delete(link));
+      metrics.wsOpen.inc();
+      metrics.wsTotal.inc({ service: route.service });
+      void link.closed.then(() => links.delete(link) && metrics.wsOpen.dec());
     });
   });
 

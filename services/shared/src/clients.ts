@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { baseRedisOptions } from './redis/connection.ts';
+import { instrumentMongo, instrumentRedis, redisRole } from './metrics/index.ts';
 
 export * from './redis/index.ts';
 
@@ -11,11 +12,11 @@ export * from './redis/index.ts';
  * from the config, use createRedisFromConfig.
  */
 export function createRedis(url: string, name: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(url, { ...baseRedisOptions(name, false), ...overrides });
+  return instrumentRedis(new Redis(url, { ...baseRedisOptions(name, false), ...overrides }), redisRole(name));
 }
 
 export async function connectMongo(url: string): Promise<MongoClient> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, appName: 'chatorbit' });
+  const client = instrumentMongo(new MongoClient(url, { serverSelectionTimeoutMS: 5_000, appName: 'chatorbit' }));
   await client.connect();
   return client;
 }

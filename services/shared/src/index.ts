@@ -9,4 +9,6 @@ export * from './fastify/index.ts';
 export * from './users/index.ts';
 export * from './sessions/index.ts';
 export * from './lifecycle.ts';
+export * from './metrics/index.ts';
 export * from './http-schemas.ts';
+export * from './tracing/index.ts';

@@ -1,6 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError } from './config.ts';
 
+/** Set by tracing.ts: shuts the tracing SDK down (sending what it holds). */
+export const flushTracing = Symbol.for('chatorbit.tracing.shutdown');
+
 /**
  * Runs `close` once on SIGTERM or SIGINT, then exits 0; exits 1 if it throws or takes longer
  * than timeoutMs (a hung dependency must not keep a terminating pod alive past its grace period).
@@ -17,9 +20,11 @@ export function onShutdown(log: FastifyBaseLogger, timeoutMs: number, close: () 
     }, timeoutMs);
     timer.unref();
     close().then(
-      () => {
+      async () => {
         clearTimeout(timer);
         log.info('stopped');
+        // Spans still buffered by the tracing SDK (tracing.ts), if it runs.
+        await (globalThis as { [flushTracing]?: () => Promise<void> })[flushTracing]?.().catch(() => {});
         process.exit(0);
       },
       (err: unknown) => {

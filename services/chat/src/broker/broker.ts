@@ -16,6 +16,8 @@ export interface Draft {
   nonce: string;
   /** An admin's message: no ban or rate-limit check (the deactivation check still applies). */
   privileged: boolean;
+  /** The send's trace context (sampled sends only), carried in the bus envelope. */
+  traceparent?: string;
 }
 
 export interface Accepted {
@@ -76,6 +78,7 @@ export function encodeDraft(nodeId: string, draft: Omit<Draft, 'nonce' | 'privil
   // `{"seq":N` + afterSeq is the message; JSON.stringify of this object starts with `{`, which is
   // dropped and replaced by a comma.
   const afterSeq = `,${JSON.stringify({ id, room, user, text, ts }).slice(1)}`;
-  const envelopePrefix = `{"v":1,"type":"message","node":${JSON.stringify(nodeId)},"message":`;
+  const trace = draft.traceparent ? `"traceparent":${JSON.stringify(draft.traceparent)},` : '';
+  const envelopePrefix = `{"v":1,"type":"message","node":${JSON.stringify(nodeId)},${trace}"message":`;
   return { afterSeq, envelopePrefix };
 }

@@ -86,7 +86,7 @@ export class MemoryBroker implements Broker {
     const stored = bus.log.append([message]);
     // A structured clone stands in for the encode/decode of a real bus: no node can mutate what
     // another received.
-    bus.channels.emit(draft.room, structuredClone({ v: 1, type: 'message', node: this.nodeId, message }));
+    bus.channels.emit(draft.room, structuredClone({ v: 1, type: 'message', node: this.nodeId, ...(draft.traceparent ? { traceparent: draft.traceparent } : {}), message }));
     await stored;
     return { id: draft.id, seq, duplicate: false };
   }

@@ -17,7 +17,7 @@ import {
 import { RefusedError, type ChatNode, type Session } from '../node.ts';
 import type { Refused } from '../broker/broker.ts';
 import type { Subscriber } from '../hub/hub.ts';
-import type { ChatMetrics } from '../metrics.ts';
+import { countFrameError, type ChatMetrics } from '../metrics.ts';
 import { checkText } from '../ws/decode.ts';
 
 export interface CompatLimits {
@@ -251,7 +251,7 @@ export class CompatConnection implements Subscriber, Session {
   }
 
   private fail(code: WsErrorCode, message: string, context: Context = {}, room = this.room) {
-    this.metrics.frameErrors.inc({ code });
+    countFrameError(this.metrics, code);
     const frame: CompatErrorFrame = {
       error: message,
       code,

@@ -22,7 +22,8 @@ export interface PersisterOptions {
   claimIdleMs?: number;
   /** After a partial batch, wait this long before reading again (fewer, larger writes). */
   lingerMs?: number;
-  onPersisted?: (count: number) => void;
+  /** After each batch written and acknowledged: its messages and how long it took. */
+  onPersisted?: (count: number, seconds: number) => void;
   onFailure?: () => void;
 }
 
@@ -120,6 +121,7 @@ export class Persister {
 
   private async write(entries: StreamEntry[]) {
     if (entries.length === 0) return;
+    const started = performance.now();
     const { redis, keys, log, logger } = this.opts;
     const messages: Message[] = [];
     for (const [id, fields] of entries) {
@@ -136,7 +138,7 @@ export class Persister {
     await log.append(messages);
     const ids = entries.map(([id]) => id);
     await redis.multi().xack(keys.persistStream, keys.persistGroup, ...ids).xdel(keys.persistStream, ...ids).exec();
-    this.opts.onPersisted?.(messages.length);
+    this.opts.onPersisted?.(messages.length, (performance.now() - started) / 1000);
   }
 
   private pause(ms: number) {

@@ -8,7 +8,7 @@ export interface FanoutOptions {
   /** Messages per second above which a room is batched. */
   minRate: number;
   /** Called per frame written: the members it went to and the messages it carried. */
-  onFrame?: (members: number, messages: number) => void;
+  onFrame?: (members: number, messages: number, carried: readonly Message[]) => void;
 }
 
 interface RoomState {
@@ -113,6 +113,6 @@ export class Fanout {
       ? JSON.stringify({ type: 'message', ...messages[0] })
       : JSON.stringify({ type: 'batch', room, messages });
     const members = this.hub.broadcast(room, messages, frameText(json));
-    this.opts.onFrame?.(members, messages.length);
+    this.opts.onFrame?.(members, messages.length, messages);
   }
 }

@@ -41,6 +41,21 @@ export class Hub {
     return members.size;
   }
 
+  /** Rooms with local members; memberships (for the metrics). */
+  get roomCount() {
+    return this.rooms.size;
+  }
+
+  memberCountOf(room: string) {
+    return this.rooms.get(room)?.size ?? 0;
+  }
+
+  get memberCount() {
+    let count = 0;
+    for (const members of this.rooms.values()) count += members.size;
+    return count;
+  }
+
   notice(room: string, frame: string) {
     for (const member of this.rooms.get(room) ?? []) member.notice(room, frame);
   }

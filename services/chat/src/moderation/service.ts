@@ -44,7 +44,19 @@ export class ModerationService {
   private readonly broker: Broker;
   private readonly log: MessageLog;
 
-  constructor(opts: { store: ModerationStore; audit: AuditLog; users: UserStore; nodeId: string; broker: Broker; log: MessageLog }) {
+  private readonly onAction: ((action: AuditEntry['action'], room: string | null) => void) | undefined;
+
+  constructor(opts: {
+    store: ModerationStore;
+    audit: AuditLog;
+    users: UserStore;
+    nodeId: string;
+    broker: Broker;
+    log: MessageLog;
+    /** Told of every action recorded (for the metrics). */
+    onAction?: (action: AuditEntry['action'], room: string | null) => void;
+  }) {
+    this.onAction = opts.onAction;
     this.store = opts.store;
     this.audit = opts.audit;
     this.users = opts.users;
@@ -230,5 +242,6 @@ export class ModerationService {
     extra: Partial<Pick<AuditEntry, 'reason' | 'expiresAt' | 'details'>> = {},
   ) {
     await this.audit.record({ actor: actorOf(actor), action, room, target, reason: null, expiresAt: null, details: null, ...extra });
+    this.onAction?.(action, room);
   }
 }

@@ -5,7 +5,7 @@ import { closeCodes, isAdmin, isGuest, type ClientFrame, type ErrorFrame, type M
 import { RefusedError, type ChatNode, type Session } from '../node.ts';
 import type { Refused } from '../broker/broker.ts';
 import type { Subscriber } from '../hub/hub.ts';
-import type { ChatMetrics } from '../metrics.ts';
+import { countFrameError, type ChatMetrics } from '../metrics.ts';
 import { checkText, decodeClientFrame } from './decode.ts';
 
 export interface ConnectionLimits {
@@ -175,6 +175,7 @@ export class Connection implements Subscriber, Session {
       case 'send': {
         const { room, nonce } = frame;
         if (isGuest(this.principal)) return this.fail('guest_read_only', 'guests may join and read, not send; sign in to post', { room, nonce });
+        const started = performance.now();
         if (!this.rooms.has(room)) return this.fail('not_joined', `join ${room} before sending to it`, { room, nonce });
         const problem = checkText(frame.text, this.limits.maxTextLength);
         if (problem) return this.fail('invalid_text', problem, { room, nonce });
@@ -184,6 +185,7 @@ export class Connection implements Subscriber, Session {
         }
         const result = await this.node.send(room, this.principal, frame.text, nonce);
         if (result.refused) return this.refuse(result, frame);
+        this.metrics.sendAck.observe((performance.now() - started) / 1000);
         return this.send({ type: 'ack', nonce, id: result.id, seq: result.seq });
       }
     }
@@ -206,6 +208,7 @@ export class Connection implements Subscriber, Session {
       throw err;
     }
     const { settings, ...state } = joined;
+    this.metrics.joins.inc({ kind: since === undefined ? 'join' : 'resume' });
     this.send({ type: 'joined', room, ...state });
     this.send({ type: 'settings', room, ...settings });
     roomState.held = undefined;
@@ -252,7 +255,7 @@ export class Connection implements Subscriber, Session {
     message: string,
     context: { nonce?: string; room?: string; until?: number | null; retryAfterMs?: number } = {},
   ) {
-    this.metrics.frameErrors.inc({ code });
+    countFrameError(this.metrics, code);
     const frame: ErrorFrame = { type: 'error', code, message };
     if (context.nonce !== undefined) frame.nonce = context.nonce;
     if (context.room !== undefined) frame.room = context.room;

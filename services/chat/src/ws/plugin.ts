@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
@@ -17,6 +18,12 @@ export interface WebSocketPluginOptions {
 }
 
 export const WS_PATH = '/ws';
+
+/** The upgrade's request id: the gateway's `x-request-id`, or a new one; on every log line of the socket. */
+const requestId = (req: IncomingMessage) => {
+  const header = req.headers['x-request-id'];
+  return (Array.isArray(header) ? header[0] : header) || randomUUID();
+};
 
 /**
  * The v1 WebSocket endpoint on the app's HTTP server. The token is checked before the upgrade
@@ -44,13 +51,13 @@ export const websocketPlugin = fp<WebSocketPluginOptions>(
         wss.handleUpgrade(req, socket, head, (ws) => {
           if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
           else if (isRefusal(outcome)) refuseSocket(ws, outcome);
-          else accept(ws, outcome);
+          else accept(ws, outcome, requestId(req));
         });
       });
     };
 
-    const accept = (ws: WebSocket, principal: Principal) => {
-      const connection = new Connection(ws, principal, node, limits, metrics, app.log.child({ userId: principal.userId }));
+    const accept = (ws: WebSocket, principal: Principal, reqId: string) => {
+      const connection = new Connection(ws, principal, node, limits, metrics, app.log.child({ reqId, userId: principal.userId }));
       connections.add(connection);
       metrics.connections.inc();
       metrics.connectionsTotal.inc();

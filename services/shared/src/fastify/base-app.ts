@@ -7,6 +7,7 @@ import { serverOptions } from '../logger.ts';
 import fastifySwagger from '@fastify/swagger';
 import { errorsPlugin } from './errors.ts';
 import { metricsPlugin } from './metrics.ts';
+import { registerLogLevelSignal } from './log-level.ts';
 
 /**
  * Bodies are validated strictly, as declared (a number where a string is declared is an error,
@@ -62,6 +63,7 @@ export async function createBaseApp(service: string, logLevel: string, options: 
   const app = Fastify(serverOptions(service, logLevel))
     .setValidatorCompiler(validatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
+  registerLogLevelSignal(app, logLevel);
   const declared: DeclaredRoute[] = [];
   app.decorate('declaredRoutes', declared);
   app.addHook('onRoute', (route) => {

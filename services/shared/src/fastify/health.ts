@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 
 /** A readiness check: resolves when the dependency answers, rejects (or times out) when not. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -17,10 +18,9 @@ export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
     });
     const schema = { hide: true } as Record<string, unknown>;
     app.get('/healthz', { schema, logLevel: 'warn' }, async () => ({ status: 'ok' }));
-    app.get('/readyz', { schema, logLevel: 'warn' }, async (_request, reply) => {
-      const entries = Object.entries(opts.checks ?? {});
-      const results = await Promise.all(
-        entries.map(async ([name, check]) => {
+    const runChecks = () =>
+      Promise.all(
+        Object.entries(opts.checks ?? {}).map(async ([name, check]) => {
           try {
             await withTimeout(check(), CHECK_TIMEOUT_MS);
             return [name, 'ok'] as const;
@@ -29,10 +29,35 @@ export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
           }
         }),
       );
+    app.get('/readyz', { schema, logLevel: 'warn' }, async (_request, reply) => {
+      const results = await runChecks();
       const checks = Object.fromEntries(results);
       const ready = !closing && results.every(([, r]) => r === 'ok');
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : closing ? 'shutting_down' : 'not_ready', checks });
     });
+    // The same checks at every scrape: a dependency's state without waiting for a probe (run
+    // once for both gauges when they are collected together).
+    let scraping: ReturnType<typeof runChecks> | undefined;
+    const scrapeChecks = () => (scraping ??= runChecks().finally(() => (scraping = undefined)));
+    if (app.hasDecorator('metrics')) {
+      new Gauge({
+        name: 'chatorbit_dependency_up',
+        help: 'Whether a dependency answered its readiness check at scrape time (1) or not within 2 s (0). chat: broker (Redis), log (MongoDB); auth, user: mongo; gateway: auth, user, chat (their /healthz).',
+        labelNames: ['dependency'] as const,
+        registers: [app.metrics],
+        async collect() {
+          for (const [name, result] of await scrapeChecks()) this.set({ dependency: name }, result === 'ok' ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'chatorbit_ready',
+        help: 'What /readyz would answer at scrape time: 1 ready, 0 not ready or shutting down.',
+        registers: [app.metrics],
+        async collect() {
+          this.set(!closing && (await scrapeChecks()).every(([, r]) => r === 'ok') ? 1 : 0);
+        },
+      });
+    }
   },
   { name: 'chatorbit-health' },
 );

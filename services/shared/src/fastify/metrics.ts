@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
+import { processRegistry } from '../metrics/process.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,23 +14,11 @@ declare module 'fastify' {
  * room or user id never becomes a label). Each app has its own registry, so several services can
  * share one process (the standalone mode) without clashing.
  */
-let processRegistry: Registry | undefined;
-
-/** Process metrics (CPU, memory, event-loop lag, GC) are collected once per process, whatever
- * the number of apps in it. */
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: 'chatorbit_' });
-  }
-  return processRegistry;
-}
-
 export const metricsPlugin = fp<{ service: string }>(
   async (app, opts) => {
     const registry = new Registry();
     registry.setDefaultLabels({ service: opts.service });
-    const perProcess = processMetrics();
+    const perProcess = processRegistry();
     const duration = new Histogram({
       name: 'chatorbit_http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code.',

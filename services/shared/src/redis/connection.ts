@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError, type StorageConfig } from '../config.ts';
+import { instrumentRedis, redisRole } from '../metrics/redis.ts';
 
 /** The settings that say how to reach Redis (see storageConfig for their meaning). */
 export type RedisConfig = Pick<
@@ -139,7 +140,8 @@ export function createRedisFromConfig(
 ): Redis | undefined {
   const connection = redisConnectionOptions(config, connectionName, overrides);
   if (!connection) return undefined;
-  return connection.mode === 'url' ? new Redis(connection.url, connection.options) : new Redis(connection.options);
+  const client = connection.mode === 'url' ? new Redis(connection.url, connection.options) : new Redis(connection.options);
+  return instrumentRedis(client, redisRole(connectionName));
 }
 
 /**

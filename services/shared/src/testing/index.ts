@@ -3,3 +3,5 @@ export * from './wait-for.ts';
 export * from './ws-client.ts';
 export * from './processes.ts';
 export * from './sentinel.ts';
+export * from './metrics.ts';
+export * from './prometheus.ts';

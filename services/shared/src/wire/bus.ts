@@ -10,6 +10,8 @@ export const BusMessage = Type.Object({
   v: Type.Literal(1),
   type: Type.Literal('message'),
   node: Type.String({ description: 'Id of the publishing node.' }),
+  /** W3C trace context of the send, when it was sampled: deliveries on every node join its trace. */
+  traceparent: Type.Optional(Type.String({ maxLength: 128 })),
   message: Message,
 });
 /** A ban took effect: nodes remove the user's sockets from the room (room null: from every room). */
