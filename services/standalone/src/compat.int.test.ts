@@ -80,6 +80,21 @@ describe.each([
     const { accessToken, user } = (await login.json()) as { accessToken: string; user: { id: string } };
     return { id: user.id, token: accessToken };
   };
+  /** Signs up and logs in exactly as the frontend does: POST /register, POST /login {email, password}. */
+  const frontendAccount = async (username: string) => {
+    const body = { email: `${username}@example.test`, username, password: `${username} password 1` };
+    const registered = await fromFrontend('/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect([registered.status, await registered.json()]).toEqual([200, { message: 'Registration successful' }]);
+    const login = await fromFrontend('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: body.email, password: body.password }) });
+    expect(login.status).toBe(200);
+    const { token } = (await login.json()) as { token: string };
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toBe(`token=${token}`);
+    // The frontend reads its id from the payload with atob + JSON.parse.
+    const payload = JSON.parse(atob(token.split('.')[1]!)) as { user_id: string; username: string; email: string };
+    expect(payload).toMatchObject({ username, email: body.email, user_id: expect.stringMatching(/^[0-9a-f]{24}$/) });
+    return { id: payload.user_id, token, cookie };
+  };
   const connect = async (url: string) => {
     const client = await TestClient.connect(url);
     clients.push(client);
@@ -90,10 +105,10 @@ describe.each([
   const isCompat = (content: string) => (f: Frame) => f.content === content && f.error === undefined;
   const isErrorFrame = (code: string) => (f: Frame) => f.code === code && typeof f.error === 'string';
 
-  it('chats across protocols, switches rooms by frame, reads history without a token, and survives bad frames', async () => {
+  it('registers and logs in with the cookie, chats across protocols, switches rooms by frame, reads history without a token, survives bad frames, changes the password and logs out', async () => {
     setup = await start();
     const gatewayWs = setup.gateway.url.replace('http', 'ws');
-    const [alice, bob] = [await account('alice'), await account('bob')];
+    const [alice, bob] = [await frontendAccount('alice'), await account('bob')];
 
     // The frontend opens its socket with no room: it is in general.
     const viewer = await connect(`${gatewayWs}/ws/chat?token=${alice.token}`);
@@ -145,15 +160,28 @@ describe.each([
     // The names behind user ids, with credentials (the `token` cookie login sets).
     const pre = await fromFrontend(`/user/${bob.id}`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } });
     expect([pre.status, pre.headers.get('access-control-allow-origin'), pre.headers.get('access-control-allow-credentials')]).toEqual([204, FRONTEND, 'true']);
-    const who = await fromFrontend(`/user/${bob.id}`, { headers: { cookie: `token=${alice.token}` } });
+    const who = await fromFrontend(`/user/${bob.id}`, { headers: { cookie: alice.cookie } });
     expect(await who.json()).toEqual({ id: bob.id, name: 'bob', email: 'bob@example.test' });
     const anonymous = await fromFrontend(`/user/${bob.id}`);
     expect([anonymous.status, typeof ((await anonymous.json()) as { error: unknown }).error]).toEqual([401, 'string']);
 
     // POST /chat/rooms, idempotent.
     for (let i = 0; i < 2; i++) {
-      const res = await fromFrontend('/chat/rooms', { method: 'POST', headers: { 'content-type': 'application/json', cookie: `token=${alice.token}` }, body: JSON.stringify({ room_id: 'r3' }) });
+      const res = await fromFrontend('/chat/rooms', { method: 'POST', headers: { 'content-type': 'application/json', cookie: alice.cookie }, body: JSON.stringify({ room_id: 'r3' }) });
       expect([res.status, await res.json()]).toEqual([200, { room_id: 'r3' }]);
     }
+
+    // Change the password with the cookie, then log out: the cookie is cleared.
+    const changed = await fromFrontend('/change-password', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: alice.cookie },
+      body: JSON.stringify({ old_password: 'alice password 1', new_password: 'alice password 2' }),
+    });
+    expect(changed.status).toBe(200);
+    const relogin = await fromFrontend('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@example.test', password: 'alice password 2' }) });
+    expect(relogin.status).toBe(200);
+    const out = await fromFrontend('/logout', { method: 'POST', headers: { cookie: relogin.headers.get('set-cookie')!.split(';')[0]! } });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('set-cookie')).toMatch(/^token=;/);
   });
 });
