@@ -280,20 +280,25 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       expect((svc!.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toContain(r.port);
     }
     if (routes.length > 0) {
-      expect(routes.filter((r) => r.path === '/ws').every((r) => r.service === `${prefix}-chat`)).toBe(true);
-      expect(routes.filter((r) => r.path === '/').every((r) => r.service === `${prefix}-gateway`)).toBe(true);
-      // /ws/chat straight to chat only with a rewrite to /ws: chat serves its socket on /ws alone.
-      for (const r of routes.filter((x) => x.path === '/ws/chat' && x.service === `${prefix}-chat`)) {
-        expect(find(objects, 'Ingress', r.object).metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target']).toBe('/ws');
+      // Both sockets straight to chat (it serves /ws and the original frontend's /ws/chat itself),
+      // each on exactly that path, everything else to the gateway.
+      expect([...new Set(routes.map((r) => `${r.path} ${r.service}`))].sort()).toEqual([`/ ${prefix}-gateway`, `/ws ${prefix}-chat`, `/ws/chat ${prefix}-chat`]);
+      // Chat gets the path the client asked for: no Ingress rewrites anything.
+      for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
+        expect(Object.keys(ing.metadata.annotations ?? {}).filter((k) => k.includes('rewrite')), ing.metadata.name).toEqual([]);
       }
     }
     for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
-      const rules = (route.spec as { rules: { matches: { path: { value: string } }[]; backendRefs: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
-      const byPath = new Map(rules.map((r) => [r.matches[0]!.path.value, r]));
-      expect(byPath.get('/ws')!.backendRefs[0]!.name).toBe(`${prefix}-chat`);
-      expect(byPath.get('/ws/chat')!.backendRefs[0]!.name).toBe(`${prefix}-chat`);
-      expect(byPath.get('/ws/chat')!.filters).toEqual([{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/ws' } } }]);
-      expect(byPath.get('/')!.backendRefs[0]!.name).toBe(`${prefix}-gateway`);
+      const rules = (route.spec as { rules: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
+      const byPath = new Map(rules.flatMap((r) => r.matches.map((m) => [m.path.value, { type: m.path.type, rule: r }] as const)));
+      expect([...byPath.keys()].sort()).toEqual(['/', '/ws', '/ws/chat']);
+      for (const path of ['/ws', '/ws/chat']) {
+        expect(byPath.get(path)!.type, path).toBe('Exact');
+        expect(byPath.get(path)!.rule.backendRefs.map((b) => b.name), path).toEqual([`${prefix}-chat`]);
+      }
+      expect(byPath.get('/')!.rule.backendRefs.map((b) => b.name)).toEqual([`${prefix}-gateway`]);
+      // Plain matches: no URLRewrite (or any other filter) on any rule.
+      for (const r of rules) expect(r.filters ?? []).toEqual([]);
       for (const r of rules) for (const b of r.backendRefs) expect(services.has(b.name)).toBe(true);
     }
   });
@@ -391,7 +396,8 @@ describe('values.schema.json', () => {
     ['chat.config.MONGO_URL=mongodb://x', /at '\/chat\/config': additional properties 'MONGO_URL' not allowed/],
     ['common.logLevel=loud', /at '\/common\/logLevel': value must be one of/],
     ['redis.replicas=0', /at '\/redis\/replicas': minimum: got 0, want 1/],
-    ['ingress.legacyWsPath.target=frontend', /at '\/ingress\/legacyWsPath\/target': value must be one of 'gateway', 'chat'/],
+    // Removed: chat serves /ws/chat itself, the chart routes it there with no rewrite. Old values files are told.
+    ['ingress.legacyWsPath.enabled=true', /at '\/ingress': additional properties 'legacyWsPath' not allowed/],
     ['externalMongodb.url=postgres://db', /at '\/externalMongodb\/url': '.*' does not match pattern/],
     ['auth.jwt.verifyKeysDirEnv=jwt-dir', /at '\/auth\/jwt\/verifyKeysDirEnv': 'jwt-dir' does not match pattern/],
   ])('refuses %s, naming the value', async (set, message) => {
@@ -517,23 +523,32 @@ describe('rendering', () => {
     expect(find(objects, 'ConfigMap', 'orbit-chatorbit-chat').data!.SHUTDOWN_TIMEOUT_MS).toBe('40000');
   });
 
-  it('routes /ws/chat straight to chat with a rewrite to /ws by default, or through the gateway', async () => {
-    const paths = async (set: string[]) => {
-      const { objects } = await helmTemplate([], { set: ['ingress.enabled=true', ...set] });
-      return objects.filter((o) => o.kind === 'Ingress').flatMap((ing) =>
-        (ing.spec as { rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] }).rules.flatMap((r) =>
-          r.http.paths.map((p) => ({ ingress: ing.metadata.name, path: p.path, service: p.backend.service.name, annotations: ing.metadata.annotations ?? {} })),
-        ),
-      );
-    };
-    const direct = (await paths([])).find((p) => p.path === '/ws/chat')!;
-    expect(direct).toMatchObject({ ingress: 'orbit-chatorbit-ws-legacy', service: 'orbit-chatorbit-chat' });
-    expect(direct.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/rewrite-target': '/ws', 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600' });
-    // The rewrite must not reach the other paths: it has an Ingress of its own.
-    for (const p of (await paths([])).filter((x) => x.path !== '/ws/chat')) expect(p.annotations['nginx.ingress.kubernetes.io/rewrite-target']).toBeUndefined();
-    const relayed = (await paths(['ingress.legacyWsPath.target=gateway'])).find((p) => p.path === '/ws/chat')!;
-    expect(relayed).toMatchObject({ ingress: 'orbit-chatorbit-ws', service: 'orbit-chatorbit-gateway' });
-    expect((await paths(['ingress.legacyWsPath.enabled=false'])).map((p) => p.path).sort()).toEqual(['/', '/ws']);
+  it('routes /ws/chat straight to chat, unchanged, in the WebSocket Ingress with /ws (same timeouts)', async () => {
+    const { objects } = await helmTemplate([], { set: ['ingress.enabled=true', 'ingress.hosts={a.example.com,b.example.com}'] });
+    const ingresses = objects.filter((o) => o.kind === 'Ingress');
+    expect(ingresses.map((i) => i.metadata.name).sort()).toEqual(['orbit-chatorbit', 'orbit-chatorbit-ws']);
+    const paths = ingresses.flatMap((ing) =>
+      (ing.spec as { rules: { host?: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { number: number } } } }[] } }[] }).rules.flatMap((r) =>
+        r.http.paths.map((p) => ({ ingress: ing.metadata.name, host: r.host, path: p.path, pathType: p.pathType, service: p.backend.service.name, port: p.backend.service.port.number, annotations: ing.metadata.annotations ?? {} })),
+      ),
+    );
+    const chat = paths.filter((p) => p.path === '/ws/chat');
+    expect(chat.map((p) => p.host).sort()).toEqual(['a.example.com', 'b.example.com']);
+    for (const p of chat) {
+      expect(p).toMatchObject({ ingress: 'orbit-chatorbit-ws', pathType: 'Exact', service: 'orbit-chatorbit-chat', port: 8083 });
+      // The same object as /ws, so the same long timeouts.
+      expect(p.annotations).toEqual({ 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600' });
+    }
+    expect(paths.filter((p) => p.path === '/ws').map((p) => [p.ingress, p.service])).toEqual([['orbit-chatorbit-ws', 'orbit-chatorbit-chat'], ['orbit-chatorbit-ws', 'orbit-chatorbit-chat']]);
+    // No rewrite anywhere in the release: chat serves /ws/chat itself.
+    for (const o of objects) expect(Object.keys(o.metadata.annotations ?? {}).filter((k) => k.includes('rewrite')), `${o.kind}/${o.metadata.name}`).toEqual([]);
+    const { objects: routed } = await helmTemplate([], { set: ['httpRoute.enabled=true', 'httpRoute.parentRefs[0].name=public', 'httpRoute.websocketTimeouts.request=0s'] });
+    const rules = (find(routed, 'HTTPRoute', 'orbit-chatorbit').spec as { rules: { matches: unknown[]; filters?: unknown[]; backendRefs: unknown[]; timeouts?: unknown }[] }).rules;
+    expect(rules[0]).toEqual({
+      matches: [{ path: { type: 'Exact', value: '/ws' } }, { path: { type: 'Exact', value: '/ws/chat' } }],
+      backendRefs: [{ name: 'orbit-chatorbit-chat', port: 8083 }],
+      timeouts: { request: '0s' },
+    });
   });
 
   it('writes numbers as plain integers in the environment (no 1e+06)', async () => {
