@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { spawnService } from '@chatorbit/shared/testing';
 import { configDoc } from './lib/config-doc.ts';
 import {
   allContainers,
@@ -629,5 +630,25 @@ describe('delivery files agree with the chart', () => {
     const workflow = read('.github/workflows/ci.yml');
     expect(workflow).toContain('node k8s/e2e/round-trip.ts http://localhost:8080 /ws/chat');
     expect(workflow).toContain(`cluster_name: ${kind.name}`);
+  });
+
+  it('the e2e round trip works against a real ChatOrbit: /ws/chat in its own protocol, and /ws', async () => {
+    // The job on kind runs it through the Ingress; here against the standalone build (memory
+    // engine, one process), whose gateway serves /ws and /ws/chat as chat does.
+    const chatorbit = await spawnService(join(repo, 'services/standalone/src/main.ts'), {});
+    try {
+      const roundTrip = (...args: string[]) => run(process.execPath, [join(repo, 'k8s/e2e/round-trip.ts'), chatorbit.url, ...args], { env: { ...process.env, ROUND_TRIP_TIMEOUT_MS: '10000' } });
+      for (const [args, path] of [[[], '/ws/chat'], [['/ws'], '/ws']] as const) {
+        const result = await roundTrip(...args);
+        expect(result, chatorbit.output()).toMatchObject({ code: 0, stderr: '' });
+        expect(result.stdout).toMatch(new RegExp(`^round trip ok: alice \\(${path}\\) → bob \\(/ws\\)`));
+      }
+      // And it fails, saying why, where there is no such socket.
+      const nowhere = await roundTrip('/ws/nowhere');
+      expect(nowhere.code).toBe(1);
+      expect(nowhere.stderr).toContain('round trip failed: /ws/nowhere');
+    } finally {
+      await chatorbit.stop();
+    }
   });
 });
