@@ -235,7 +235,8 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       const names = [...Object.keys(configMap.data ?? {}), ...(container.env ?? []).map((e) => e.name)];
       // CHART_MONGO_PASSWORD only feeds $(CHART_MONGO_PASSWORD) in MONGO_URL. JWT_VERIFY_KEYS_DIR
       // comes with key rotation in auth (being added at the same time; not in docs/CONFIG.md yet).
-      const ahead = service === 'auth' ? ['JWT_VERIFY_KEYS_DIR'] : [];
+      // NODE_OPTIONS is Node's own (chat.nodeOptions), not a setting of the service.
+      const ahead = service === 'auth' ? ['JWT_VERIFY_KEYS_DIR'] : service === 'chat' ? ['NODE_OPTIONS'] : [];
       const unknown = names.filter((n) => !doc.get(service)!.has(n) && n !== 'CHART_MONGO_PASSWORD' && !ahead.includes(n));
       expect(unknown, service).toEqual([]);
       expect(new Set(names).size, `${service} sets each variable once`).toBe(names.length);
@@ -552,6 +553,21 @@ describe('rendering', () => {
     });
   });
 
+  it('runs chat with NODE_OPTIONS=--max-semi-space-size=16 by default (chat.nodeOptions), the other services without', async () => {
+    const nodeOptions = async (set: string[]) => {
+      const { objects } = await helmTemplate([], { set });
+      return Object.fromEntries(SERVICES.map((s) => {
+        const container = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${s}`).spec.template.spec.containers[0]!;
+        const configMap = find(objects, 'ConfigMap', `orbit-chatorbit-${s}`).data ?? {};
+        return [s, container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? configMap.NODE_OPTIONS];
+      }));
+    };
+    expect(await nodeOptions([])).toEqual({ gateway: undefined, auth: undefined, user: undefined, chat: '--max-semi-space-size=16' });
+    expect((await nodeOptions(['chat.nodeOptions=--max-semi-space-size=8 --max-old-space-size=768'])).chat).toBe('--max-semi-space-size=8 --max-old-space-size=768');
+    // Empty: not set at all, so Node's defaults (or the environment's) apply.
+    expect(await nodeOptions(['chat.nodeOptions='])).toEqual({ gateway: undefined, auth: undefined, user: undefined, chat: undefined });
+  });
+
   it('writes numbers as plain integers in the environment (no 1e+06)', async () => {
     const { objects } = await helmTemplate([join(CHART, 'ci/everything-values.yaml')]);
     const data = find(objects, 'ConfigMap', 'orbit-chatorbit-chat').data!;
@@ -575,6 +591,11 @@ describe('docker-compose.yaml', () => {
       ].sort();
       expect(Object.keys(compose.services[service]!.environment ?? {}).sort(), service).toEqual(chartNames);
     }
+    // Same values where they are not about the place (host names, ports, passwords): chat's Node flags.
+    const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { chat: { nodeOptions: string } };
+    const chat = find<Workload>(objects, 'Deployment', 'orbit-chatorbit-chat').spec.template.spec.containers[0]!;
+    expect(compose.services.chat!.environment!.NODE_OPTIONS).toBe(values.chat.nodeOptions);
+    expect(chat.env!.find((e) => e.name === 'NODE_OPTIONS')!.value).toBe(values.chat.nodeOptions);
     expect(compose.services.redis!.command).toEqual(['sh', '/scripts/start-redis.sh']);
     expect(compose.services.sentinel!.command).toEqual(['sh', '/scripts/start-sentinel.sh']);
     expect(compose.services.redis!.volumes).toContain('./charts/chatorbit/files/redis:/scripts:ro');
