@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { spawnService } from '@chatorbit/shared/testing';
 import { configDoc } from './lib/config-doc.ts';
 import {
   allContainers,
@@ -234,7 +235,8 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       const names = [...Object.keys(configMap.data ?? {}), ...(container.env ?? []).map((e) => e.name)];
       // CHART_MONGO_PASSWORD only feeds $(CHART_MONGO_PASSWORD) in MONGO_URL. JWT_VERIFY_KEYS_DIR
       // comes with key rotation in auth (being added at the same time; not in docs/CONFIG.md yet).
-      const ahead = service === 'auth' ? ['JWT_VERIFY_KEYS_DIR'] : [];
+      // NODE_OPTIONS is Node's own (chat.nodeOptions), not a setting of the service.
+      const ahead = service === 'auth' ? ['JWT_VERIFY_KEYS_DIR'] : service === 'chat' ? ['NODE_OPTIONS'] : [];
       const unknown = names.filter((n) => !doc.get(service)!.has(n) && n !== 'CHART_MONGO_PASSWORD' && !ahead.includes(n));
       expect(unknown, service).toEqual([]);
       expect(new Set(names).size, `${service} sets each variable once`).toBe(names.length);
@@ -280,20 +282,25 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       expect((svc!.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toContain(r.port);
     }
     if (routes.length > 0) {
-      expect(routes.filter((r) => r.path === '/ws').every((r) => r.service === `${prefix}-chat`)).toBe(true);
-      expect(routes.filter((r) => r.path === '/').every((r) => r.service === `${prefix}-gateway`)).toBe(true);
-      // /ws/chat straight to chat only with a rewrite to /ws: chat serves its socket on /ws alone.
-      for (const r of routes.filter((x) => x.path === '/ws/chat' && x.service === `${prefix}-chat`)) {
-        expect(find(objects, 'Ingress', r.object).metadata.annotations?.['nginx.ingress.kubernetes.io/rewrite-target']).toBe('/ws');
+      // Both sockets straight to chat (it serves /ws and the original frontend's /ws/chat itself),
+      // each on exactly that path, everything else to the gateway.
+      expect([...new Set(routes.map((r) => `${r.path} ${r.service}`))].sort()).toEqual([`/ ${prefix}-gateway`, `/ws ${prefix}-chat`, `/ws/chat ${prefix}-chat`]);
+      // Chat gets the path the client asked for: no Ingress rewrites anything.
+      for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
+        expect(Object.keys(ing.metadata.annotations ?? {}).filter((k) => k.includes('rewrite')), ing.metadata.name).toEqual([]);
       }
     }
     for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
-      const rules = (route.spec as { rules: { matches: { path: { value: string } }[]; backendRefs: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
-      const byPath = new Map(rules.map((r) => [r.matches[0]!.path.value, r]));
-      expect(byPath.get('/ws')!.backendRefs[0]!.name).toBe(`${prefix}-chat`);
-      expect(byPath.get('/ws/chat')!.backendRefs[0]!.name).toBe(`${prefix}-chat`);
-      expect(byPath.get('/ws/chat')!.filters).toEqual([{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/ws' } } }]);
-      expect(byPath.get('/')!.backendRefs[0]!.name).toBe(`${prefix}-gateway`);
+      const rules = (route.spec as { rules: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
+      const byPath = new Map(rules.flatMap((r) => r.matches.map((m) => [m.path.value, { type: m.path.type, rule: r }] as const)));
+      expect([...byPath.keys()].sort()).toEqual(['/', '/ws', '/ws/chat']);
+      for (const path of ['/ws', '/ws/chat']) {
+        expect(byPath.get(path)!.type, path).toBe('Exact');
+        expect(byPath.get(path)!.rule.backendRefs.map((b) => b.name), path).toEqual([`${prefix}-chat`]);
+      }
+      expect(byPath.get('/')!.rule.backendRefs.map((b) => b.name)).toEqual([`${prefix}-gateway`]);
+      // Plain matches: no URLRewrite (or any other filter) on any rule.
+      for (const r of rules) expect(r.filters ?? []).toEqual([]);
       for (const r of rules) for (const b of r.backendRefs) expect(services.has(b.name)).toBe(true);
     }
   });
@@ -391,7 +398,8 @@ describe('values.schema.json', () => {
     ['chat.config.MONGO_URL=mongodb://x', /at '\/chat\/config': additional properties 'MONGO_URL' not allowed/],
     ['common.logLevel=loud', /at '\/common\/logLevel': value must be one of/],
     ['redis.replicas=0', /at '\/redis\/replicas': minimum: got 0, want 1/],
-    ['ingress.legacyWsPath.target=frontend', /at '\/ingress\/legacyWsPath\/target': value must be one of 'gateway', 'chat'/],
+    // Removed: chat serves /ws/chat itself, the chart routes it there with no rewrite. Old values files are told.
+    ['ingress.legacyWsPath.enabled=true', /at '\/ingress': additional properties 'legacyWsPath' not allowed/],
     ['externalMongodb.url=postgres://db', /at '\/externalMongodb\/url': '.*' does not match pattern/],
     ['auth.jwt.verifyKeysDirEnv=jwt-dir', /at '\/auth\/jwt\/verifyKeysDirEnv': 'jwt-dir' does not match pattern/],
   ])('refuses %s, naming the value', async (set, message) => {
@@ -517,23 +525,47 @@ describe('rendering', () => {
     expect(find(objects, 'ConfigMap', 'orbit-chatorbit-chat').data!.SHUTDOWN_TIMEOUT_MS).toBe('40000');
   });
 
-  it('routes /ws/chat straight to chat with a rewrite to /ws by default, or through the gateway', async () => {
-    const paths = async (set: string[]) => {
-      const { objects } = await helmTemplate([], { set: ['ingress.enabled=true', ...set] });
-      return objects.filter((o) => o.kind === 'Ingress').flatMap((ing) =>
-        (ing.spec as { rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] }).rules.flatMap((r) =>
-          r.http.paths.map((p) => ({ ingress: ing.metadata.name, path: p.path, service: p.backend.service.name, annotations: ing.metadata.annotations ?? {} })),
-        ),
-      );
+  it('routes /ws/chat straight to chat, unchanged, in the WebSocket Ingress with /ws (same timeouts)', async () => {
+    const { objects } = await helmTemplate([], { set: ['ingress.enabled=true', 'ingress.hosts={a.example.com,b.example.com}'] });
+    const ingresses = objects.filter((o) => o.kind === 'Ingress');
+    expect(ingresses.map((i) => i.metadata.name).sort()).toEqual(['orbit-chatorbit', 'orbit-chatorbit-ws']);
+    const paths = ingresses.flatMap((ing) =>
+      (ing.spec as { rules: { host?: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { number: number } } } }[] } }[] }).rules.flatMap((r) =>
+        r.http.paths.map((p) => ({ ingress: ing.metadata.name, host: r.host, path: p.path, pathType: p.pathType, service: p.backend.service.name, port: p.backend.service.port.number, annotations: ing.metadata.annotations ?? {} })),
+      ),
+    );
+    const chat = paths.filter((p) => p.path === '/ws/chat');
+    expect(chat.map((p) => p.host).sort()).toEqual(['a.example.com', 'b.example.com']);
+    for (const p of chat) {
+      expect(p).toMatchObject({ ingress: 'orbit-chatorbit-ws', pathType: 'Exact', service: 'orbit-chatorbit-chat', port: 8083 });
+      // The same object as /ws, so the same long timeouts.
+      expect(p.annotations).toEqual({ 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600' });
+    }
+    expect(paths.filter((p) => p.path === '/ws').map((p) => [p.ingress, p.service])).toEqual([['orbit-chatorbit-ws', 'orbit-chatorbit-chat'], ['orbit-chatorbit-ws', 'orbit-chatorbit-chat']]);
+    // No rewrite anywhere in the release: chat serves /ws/chat itself.
+    for (const o of objects) expect(Object.keys(o.metadata.annotations ?? {}).filter((k) => k.includes('rewrite')), `${o.kind}/${o.metadata.name}`).toEqual([]);
+    const { objects: routed } = await helmTemplate([], { set: ['httpRoute.enabled=true', 'httpRoute.parentRefs[0].name=public', 'httpRoute.websocketTimeouts.request=0s'] });
+    const rules = (find(routed, 'HTTPRoute', 'orbit-chatorbit').spec as { rules: { matches: unknown[]; filters?: unknown[]; backendRefs: unknown[]; timeouts?: unknown }[] }).rules;
+    expect(rules[0]).toEqual({
+      matches: [{ path: { type: 'Exact', value: '/ws' } }, { path: { type: 'Exact', value: '/ws/chat' } }],
+      backendRefs: [{ name: 'orbit-chatorbit-chat', port: 8083 }],
+      timeouts: { request: '0s' },
+    });
+  });
+
+  it('runs chat with NODE_OPTIONS=--max-semi-space-size=16 by default (chat.nodeOptions), the other services without', async () => {
+    const nodeOptions = async (set: string[]) => {
+      const { objects } = await helmTemplate([], { set });
+      return Object.fromEntries(SERVICES.map((s) => {
+        const container = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${s}`).spec.template.spec.containers[0]!;
+        const configMap = find(objects, 'ConfigMap', `orbit-chatorbit-${s}`).data ?? {};
+        return [s, container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? configMap.NODE_OPTIONS];
+      }));
     };
-    const direct = (await paths([])).find((p) => p.path === '/ws/chat')!;
-    expect(direct).toMatchObject({ ingress: 'orbit-chatorbit-ws-legacy', service: 'orbit-chatorbit-chat' });
-    expect(direct.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/rewrite-target': '/ws', 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600' });
-    // The rewrite must not reach the other paths: it has an Ingress of its own.
-    for (const p of (await paths([])).filter((x) => x.path !== '/ws/chat')) expect(p.annotations['nginx.ingress.kubernetes.io/rewrite-target']).toBeUndefined();
-    const relayed = (await paths(['ingress.legacyWsPath.target=gateway'])).find((p) => p.path === '/ws/chat')!;
-    expect(relayed).toMatchObject({ ingress: 'orbit-chatorbit-ws', service: 'orbit-chatorbit-gateway' });
-    expect((await paths(['ingress.legacyWsPath.enabled=false'])).map((p) => p.path).sort()).toEqual(['/', '/ws']);
+    expect(await nodeOptions([])).toEqual({ gateway: undefined, auth: undefined, user: undefined, chat: '--max-semi-space-size=16' });
+    expect((await nodeOptions(['chat.nodeOptions=--max-semi-space-size=8 --max-old-space-size=768'])).chat).toBe('--max-semi-space-size=8 --max-old-space-size=768');
+    // Empty: not set at all, so Node's defaults (or the environment's) apply.
+    expect(await nodeOptions(['chat.nodeOptions='])).toEqual({ gateway: undefined, auth: undefined, user: undefined, chat: undefined });
   });
 
   it('writes numbers as plain integers in the environment (no 1e+06)', async () => {
@@ -559,6 +591,11 @@ describe('docker-compose.yaml', () => {
       ].sort();
       expect(Object.keys(compose.services[service]!.environment ?? {}).sort(), service).toEqual(chartNames);
     }
+    // Same values where they are not about the place (host names, ports, passwords): chat's Node flags.
+    const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { chat: { nodeOptions: string } };
+    const chat = find<Workload>(objects, 'Deployment', 'orbit-chatorbit-chat').spec.template.spec.containers[0]!;
+    expect(compose.services.chat!.environment!.NODE_OPTIONS).toBe(values.chat.nodeOptions);
+    expect(chat.env!.find((e) => e.name === 'NODE_OPTIONS')!.value).toBe(values.chat.nodeOptions);
     expect(compose.services.redis!.command).toEqual(['sh', '/scripts/start-redis.sh']);
     expect(compose.services.sentinel!.command).toEqual(['sh', '/scripts/start-sentinel.sh']);
     expect(compose.services.redis!.volumes).toContain('./charts/chatorbit/files/redis:/scripts:ro');
@@ -614,5 +651,25 @@ describe('delivery files agree with the chart', () => {
     const workflow = read('.github/workflows/ci.yml');
     expect(workflow).toContain('node k8s/e2e/round-trip.ts http://localhost:8080 /ws/chat');
     expect(workflow).toContain(`cluster_name: ${kind.name}`);
+  });
+
+  it('the e2e round trip works against a real ChatOrbit: /ws/chat in its own protocol, and /ws', async () => {
+    // The job on kind runs it through the Ingress; here against the standalone build (memory
+    // engine, one process), whose gateway serves /ws and /ws/chat as chat does.
+    const chatorbit = await spawnService(join(repo, 'services/standalone/src/main.ts'), {});
+    try {
+      const roundTrip = (...args: string[]) => run(process.execPath, [join(repo, 'k8s/e2e/round-trip.ts'), chatorbit.url, ...args], { env: { ...process.env, ROUND_TRIP_TIMEOUT_MS: '10000' } });
+      for (const [args, path] of [[[], '/ws/chat'], [['/ws'], '/ws']] as const) {
+        const result = await roundTrip(...args);
+        expect(result, chatorbit.output()).toMatchObject({ code: 0, stderr: '' });
+        expect(result.stdout).toMatch(new RegExp(`^round trip ok: alice \\(${path}\\) → bob \\(/ws\\)`));
+      }
+      // And it fails, saying why, where there is no such socket.
+      const nowhere = await roundTrip('/ws/nowhere');
+      expect(nowhere.code).toBe(1);
+      expect(nowhere.stderr).toContain('round trip failed: /ws/nowhere');
+    } finally {
+      await chatorbit.stop();
+    }
   });
 });

@@ -1,11 +1,14 @@
 // A chat round trip against a running ChatOrbit, through its public entry point:
 //   node k8s/e2e/round-trip.ts [base URL, default http://localhost:8080] [path of the second socket, default /ws/chat]
-// Signs up two users, logs them in, opens one WebSocket on /ws and one on the original frontend's
-// /ws/chat (or the path given), joins both to a fresh room, sends from the second and waits for the
-// first to receive it, then reads it back from the room's history. Exits 0 on success, 1 (with the
-// reason) otherwise. (The chat service serves /ws only: /ws/chat works where the Ingress or
-// HTTPRoute rewrites it to /ws, as the chart does with ingress-nginx and the Gateway API.)
-// Needs only Node.js 24 (fetch and WebSocket are built in).
+// Signs up two users and logs them in; bob opens a WebSocket on /ws and joins a fresh room, alice
+// opens the second socket on the original frontend's /ws/chat (or the path given). Alice posts and
+// bob receives it; then bob posts and alice receives it; both messages are then read back from the
+// room's history. On /ws/chat alice speaks that socket's own protocol (docs/PROTOCOL.md, "Compat"):
+// the room in the URL, `{room_id, content}` frames, every message of the room, her own included, as
+// `{id, room_id, user_id, content}`; on any other path, the v1 protocol of /ws. The chat service
+// serves both paths itself: an Ingress or HTTPRoute must send them to it unchanged (the chart does),
+// and the gateway relays both (compose, port-forward). Exits 0 on success, 1 (with the reason)
+// otherwise. Needs only Node.js 24 (fetch and WebSocket are built in).
 import { randomBytes } from 'node:crypto';
 
 const base = new URL(process.argv[2] ?? 'http://localhost:8080');
@@ -15,7 +18,7 @@ const secondPath = process.argv[3] ?? '/ws/chat';
 const TIMEOUT_MS = Number(process.env.ROUND_TRIP_TIMEOUT_MS ?? 20_000);
 const suffix = randomBytes(4).toString('hex');
 
-type Frame = { type: string; [key: string]: unknown };
+type Frame = Record<string, unknown>;
 
 async function api<T>(path: string, body?: unknown, token?: string): Promise<T> {
   const res = await fetch(new URL(path, base), {
@@ -37,8 +40,8 @@ async function user(name: string): Promise<string> {
 }
 
 /** A WebSocket whose frames can be awaited one condition at a time. */
-async function connect(path: string, token: string) {
-  const ws = new WebSocket(new URL(`${path}?token=${encodeURIComponent(token)}`, wsBase));
+async function connect(path: string, query: Record<string, string>) {
+  const ws = new WebSocket(new URL(`${path}?${new URLSearchParams(query).toString()}`, wsBase));
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
   ws.addEventListener('message', (event) => {
@@ -80,26 +83,49 @@ async function main() {
   const started = performance.now();
   const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
   const room = `e2e-${suffix}`;
-  const bobSocket = await connect('/ws', bob);
-  const aliceSocket = await connect(secondPath, alice);
-  for (const socket of [bobSocket, aliceSocket]) {
-    socket.send({ type: 'join', room });
-    await socket.next((f) => f.type === 'joined' && f.room === room, `joined ${room}`);
+  const compat = secondPath.endsWith('/ws/chat');
+  const bobSocket = await connect('/ws', { token: bob });
+  bobSocket.send({ type: 'join', room });
+  await bobSocket.next((f) => f.type === 'joined' && f.room === room, `joined ${room}`);
+  // /ws/chat: in the room of the URL from the start, with no frame to say so. Frames are handled
+  // in order, so her first post comes after her join.
+  const aliceSocket = await connect(secondPath, compat ? { token: alice, room_id: room } : { token: alice });
+  if (!compat) {
+    aliceSocket.send({ type: 'join', room });
+    await aliceSocket.next((f) => f.type === 'joined' && f.room === room, `joined ${room}`);
   }
-  const text = `hello from alice ${suffix}`;
-  aliceSocket.send({ type: 'send', room, text, nonce: '1' });
-  const [ack, received] = await Promise.all([
-    aliceSocket.next((f) => f.type === 'ack' && f.nonce === '1', 'ack'),
-    bobSocket.next((f) => (f.type === 'message' && f.text === text) || (f.type === 'batch' && JSON.stringify(f).includes(text)), 'the message'),
+  const has = (f: Frame, text: string) => (f.type === 'message' && f.text === text) || (f.type === 'batch' && JSON.stringify(f).includes(text));
+
+  // alice → bob. On /ws/chat her own message coming back is the acknowledgement (it carries the id).
+  const first = `hello from alice ${suffix}`;
+  aliceSocket.send(compat ? { room_id: room, content: first } : { type: 'send', room, text: first, nonce: '1' });
+  const [firstAck, received] = await Promise.all([
+    compat
+      ? aliceSocket.next((f) => f.room_id === room && f.content === first, 'her own message back')
+      : aliceSocket.next((f) => f.type === 'ack' && f.nonce === '1', 'ack'),
+    bobSocket.next((f) => has(f, first), 'the message from alice'),
   ]);
+  // bob → alice: she is in the room for sure now (her own message came back).
+  const second = `hello from bob ${suffix}`;
+  bobSocket.send({ type: 'send', room, text: second, nonce: '2' });
+  const secondAck = await bobSocket.next((f) => f.type === 'ack' && f.nonce === '2', 'ack');
+  await aliceSocket.next((f) => (compat ? f.room_id === room && f.content === second && f.id === secondAck.id : has(f, second)), 'the message from bob');
+
   const history = await api<{ messages: { id: string; text: string }[] }>(`/api/v1/rooms/${room}/messages?limit=10`, undefined, bob);
-  if (!history.messages.some((m) => m.id === ack.id && m.text === text)) {
-    throw new Error(`the message ${String(ack.id)} is not in the room's history: ${JSON.stringify(history)}`);
+  for (const [id, text] of [[firstAck.id, first], [secondAck.id, second]]) {
+    if (!history.messages.some((m) => m.id === id && m.text === text)) {
+      throw new Error(`the message ${String(id)} is not in the room's history: ${JSON.stringify(history)}`);
+    }
+  }
+  if (compat) {
+    // The original frontend's history route (through the gateway), newest first.
+    const old = await api<{ id: string; content: string }[]>(`/chat/history/${room}`);
+    if (old.map((m) => m.id).join() !== [secondAck.id, firstAck.id].join()) throw new Error(`GET /chat/history/${room}: ${JSON.stringify(old)}`);
   }
   bobSocket.close();
   aliceSocket.close();
   process.stdout.write(
-    `round trip ok: alice (${secondPath}) → bob (/ws) in ${room}, message ${String(ack.id)} seq ${String(ack.seq)} (${received.type}), in history; ${Math.round(performance.now() - started)} ms\n`,
+    `round trip ok: alice (${secondPath}) → bob (/ws) (${String(received.type)}) and back in ${room}, messages ${String(firstAck.id)}, ${String(secondAck.id)}, in history; ${Math.round(performance.now() - started)} ms\n`,
   );
 }
 

@@ -65,7 +65,7 @@ if (!admin.getUser(env.APP_USERNAME)) {
   admin.createUser({ user: env.APP_USERNAME, pwd: env.APP_PASSWORD, roles });
   print(`replset: created the user ${env.APP_USERNAME}`);
 } else {
-  let valid = false;
+  let valid;
   try {
     valid = connect('localhost:27017', env.APP_USERNAME, env.APP_PASSWORD).getDB('admin').runCommand({ ping: 1 }).ok === 1;
   } catch {
