@@ -1,6 +1,6 @@
 import { configPath, currentContext, readConfig, type Context } from './config.ts';
 import { CliError, ExitCode } from './errors.ts';
-import { ApiClient } from './http.ts';
+import { ApiClient, ApiError } from './http.ts';
 import { parseDuration } from './duration.ts';
 import type { KubeTarget } from './kube/cluster.ts';
 import { SavedToken, type SessionResponse, type TokenProvider } from './tokens.ts';
@@ -117,8 +117,8 @@ async function throughKube(
     try {
       login = await anonymous.request<SessionResponse>('POST', '/api/v1/auth/login', { body: { login: credential.username, password: credential.password }, auth: false });
     } catch (err) {
-      if (err instanceof CliError && err.exitCode === ExitCode.forbidden) {
-        throw new CliError(ExitCode.forbidden, `the operator credential in ${credential.source} was refused: ${err.message}`, `auth reads it at start-up: restart auth after changing it (\`kubectl -n ${namespace} rollout restart deployment -l app.kubernetes.io/instance=${target.release},app.kubernetes.io/component=auth\`); or ${loginHint}`);
+      if (err instanceof ApiError && err.exitCode === ExitCode.forbidden) {
+        throw new CliError(ExitCode.forbidden, `the operator credential in ${credential.source} was refused: ${err.serverMessage}`, `auth reads it at start-up: restart auth after changing it (\`kubectl -n ${namespace} rollout restart deployment -l app.kubernetes.io/instance=${target.release},app.kubernetes.io/component=auth\`); or ${loginHint}`);
       }
       throw err;
     }

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -52,6 +55,9 @@ export interface Forwarder {
 /** Loads the kubeconfig as kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config. */
 export function loadKubeConfig(target: Pick<KubeTarget, 'kubeconfig' | 'context'>): KubeConfig {
   const kc = new KubeConfig();
+  // With nothing to load, the client would make up a cluster at http://localhost:8080.
+  const inCluster = process.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+  if (!target.kubeconfig && !process.env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && !inCluster) throw noCluster();
   try {
     if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
     else kc.loadFromDefault();
@@ -64,11 +70,12 @@ export function loadKubeConfig(target: Pick<KubeTarget, 'kubeconfig' | 'context'
     }
     kc.setCurrentContext(target.context);
   }
-  if (!kc.getCurrentCluster()) {
-    throw new CliError(ExitCode.unreachable, 'no Kubernetes cluster configured (no kubeconfig, or no current context)', 'give the gateway with --server URL (or ORBITCTL_SERVER), or point --kubeconfig / KUBECONFIG at a cluster');
-  }
+  if (!kc.getCurrentCluster()) throw noCluster();
   return kc;
 }
+
+const noCluster = () =>
+  new CliError(ExitCode.unreachable, 'no Kubernetes cluster configured (no kubeconfig, or no current context)', 'give the gateway with --server URL (or ORBITCTL_SERVER), or point --kubeconfig / KUBECONFIG at a cluster');
 
 export const namespaceOf = (kc: KubeConfig, target: KubeTarget) => target.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
 
