@@ -590,6 +590,10 @@ describe('login and contexts; saved tokens refresh by themselves', () => {
     expect((await orbitctl(['config', 'use-context', 'nope'], noServer)).code).toBe(3);
     expect((await orbitctl(['config', 'use-context', 'local'], noServer)).stdout).toBe('switched to context "local"\n');
     expect((await orbitctl(['config', 'current-context'], noServer)).stdout).toBe('local\n');
+    expect((await orbitctl(['config', 'delete-context', 'nope'], noServer)).code).toBe(3);
+    expect((await orbitctl(['config', 'delete-context', 'local'], noServer)).stdout).toBe('deleted context "local"\n');
+    expect(saved()).toEqual({ contexts: [] });
+    expect((await orbitctl(['config', 'current-context'], noServer)).code).toBe(3);
   });
 
   it('a refused access token (401) is refreshed once, the command retried, and the rotated refresh token saved', async () => {
