@@ -2,7 +2,6 @@ import type { Readable, Writable } from 'node:stream';
 import { openSession, type GlobalFlags, type Session } from './connect.ts';
 import { CliError, ExitCode, notFoundError, usageError } from './errors.ts';
 import type { ApiClient } from './http.ts';
-import { ApiError } from './http.ts';
 import { colorAllowed, outputOptions, paint, renderData, renderHuman, type Human, type OutputOptions } from './output.ts';
 
 export interface Io {
@@ -41,15 +40,7 @@ export class UserDirectory {
       return { id, username: await this.name(id) };
     }
     const wanted = arg.replace(/^@/, '');
-    let page: { users: PublicUser[]; next?: string };
-    try {
-      page = await api.get('/api/v1/users', { search: wanted, limit: 20 });
-    } catch (err) {
-      if (err instanceof ApiError && err.missingRoute) {
-        throw new CliError(ExitCode.error, `cannot look up the username "${wanted}": this server has no user search (GET /api/v1/users?search=)`, "pass the user's 24-hex id instead (shown by `orbitctl bans list -o json`, `orbitctl audit -o json` and message authors), or upgrade ChatOrbit");
-      }
-      throw err;
-    }
+    const page = await api.get<{ users: PublicUser[]; next?: string }>('/api/v1/users', { search: wanted, limit: 20 });
     // Usernames sort before their extensions ("bob" < "bob2"), so an exact match is on the first page.
     const user = page.users.find((u) => u.username.toLowerCase() === wanted.toLowerCase());
     if (!user) {

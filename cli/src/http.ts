@@ -1,9 +1,11 @@
 import { CliError, ExitCode } from './errors.ts';
+import type { TokenProvider } from './tokens.ts';
 
 export interface ApiClientOptions {
   /** The gateway's base URL. */
   server: string;
-  token?: string;
+  /** A bearer token, or a saved one that refreshes itself. */
+  token?: string | TokenProvider;
   /** Where the server came from, for hints ("--server …", "context prod", "port-forward to …"). */
   source: string;
   /** Where the token came from ("--token", "ORBITCTL_TOKEN", "context prod"); default: `source`. */
@@ -17,11 +19,14 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export class ApiError extends CliError {
   readonly status: number;
   readonly missingRoute: boolean;
-  constructor(status: number, exitCode: ExitCode, message: string, hint: string, code: string | undefined, missingRoute: boolean) {
+  /** The server's own message (`error.message`), before orbitctl words it for people. */
+  readonly serverMessage: string;
+  constructor(status: number, exitCode: ExitCode, message: string, hint: string, code: string | undefined, missingRoute: boolean, serverMessage: string) {
     super(exitCode, message, hint, code);
     this.name = 'ApiError';
     this.status = status;
     this.missingRoute = missingRoute;
+    this.serverMessage = serverMessage;
   }
 }
 
@@ -30,12 +35,15 @@ const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AG
 /**
  * The ChatOrbit HTTP API through the gateway. Every failure becomes a CliError with the exit
  * code it maps to and a hint: 400 → usage (2), 404 → not found (3), 401/403 → forbidden (4),
- * no answer / 502 / 503 / 504 → unreachable (5), anything else → error (1).
+ * no answer / 502 / 503 / 504 → unreachable (5), anything else → error (1). With a TokenProvider,
+ * a 401 renews the token once and the request is sent again.
  */
 export class ApiClient {
   readonly server: string;
   readonly source: string;
-  private readonly token: string | undefined;
+  private readonly token: string | TokenProvider | undefined;
+  /** The token last sent. */
+  private lastToken: string | undefined;
   private readonly tokenSource: string;
   private readonly timeoutMs: number;
 
@@ -51,9 +59,9 @@ export class ApiClient {
     return this.token !== undefined;
   }
 
-  /** The bearer token, for the WebSocket check. */
+  /** The bearer token last sent (after a request that succeeded: a good one), for the WebSocket check. */
   get bearer() {
-    return this.token;
+    return typeof this.token === 'string' ? this.token : this.lastToken;
   }
 
   get<T>(path: string, query?: Query) {
@@ -72,19 +80,29 @@ export class ApiClient {
   async request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; auth?: boolean }): Promise<T> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(opts.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (this.token && opts.auth !== false) headers.authorization = `Bearer ${this.token}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw this.unreachable(err);
+    const send = async (token: string | undefined) => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      if (token) headers.authorization = `Bearer ${token}`;
+      this.lastToken = token;
+      try {
+        return await fetch(url, {
+          method,
+          headers,
+          ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        throw this.unreachable(err);
+      }
+    };
+    const provider = typeof this.token === 'object' && opts.auth !== false ? this.token : undefined;
+    const token = opts.auth === false ? undefined : provider ? await provider.token() : (this.token as string | undefined);
+    let response = await send(token);
+    if (response.status === 401 && provider && token) {
+      // Expired (or refused) between our check and the server's: renew once and send it again.
+      await response.body?.cancel();
+      response = await send(await provider.renew(token));
     }
     const text = await response.text();
     let body: unknown;
@@ -109,7 +127,7 @@ export class ApiClient {
     const code = error?.code;
     const message = error?.message ?? `HTTP ${status}`;
     const missingRoute = status === 404 && /^no route /.test(message);
-    const make = (exit: ExitCode, hint: string, text = message) => new ApiError(status, exit, text, hint, code, missingRoute);
+    const make = (exit: ExitCode, hint: string, text = message) => new ApiError(status, exit, text, hint, code, missingRoute, message);
     if (missingRoute) {
       return make(ExitCode.error, 'this needs a newer ChatOrbit on the server; upgrade the release (or check that --server points at the gateway)', `the server at ${this.server} does not offer ${method} ${path.split('?')[0]}`);
     }

@@ -16,7 +16,7 @@ import { registerVersion, VERSION } from './commands/version.ts';
 const exitCodes = `
 Exit codes:
   0  ok
-  1  error (a conflict, a server error, a server without the feature; \`check\`: a check failed)
+  1  error (a conflict, a server error, a server without a route orbitctl needs; \`check\`: a check failed)
   2  usage: bad flags or arguments, or a value the server refused
   3  not found: the user, ban, role, audit entry or context does not exist
   4  forbidden: not logged in, token expired, or not allowed

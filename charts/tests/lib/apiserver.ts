@@ -2,6 +2,7 @@
 // the k8s.io/kubernetes module (.ci/install-kube-apiserver), a static token with system:masters,
 // a service-account key pair made here. No kubelet, scheduler or controller-manager runs: objects
 // are validated and admitted, but no pod ever starts and no controller acts on anything.
+// Shared: the chart's tests (charts/tests) and orbitctl's Kubernetes tests (cli/src) use it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,20 @@ async function stopChild(c: Child | undefined): Promise<void> {
   const timer = setTimeout(() => c.process.kill('SIGKILL'), 10_000);
   await c.exited;
   clearTimeout(timer);
+}
+
+/**
+ * Why startApiServer() cannot run on this machine (etcd or kube-apiserver missing, with the
+ * command that installs it), or undefined when it can. For tests that skip rather than fail.
+ */
+export function apiServerMissing(): string | undefined {
+  try {
+    tools.onPath('etcd', 'etcd-server');
+    tools.kubernetesDir();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export async function startApiServer(): Promise<ApiServer> {

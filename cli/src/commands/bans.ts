@@ -111,7 +111,7 @@ export function registerBans({ program, io }: Registrar) {
         if (opts.global) found.push(...(await api.get<{ bans: BanView[] }>('/api/v1/bans')).bans);
         const names = await cli.users.nameAll(found.map((b) => b.userId));
         const rows = found.map((b) => ({ ...b, username: names.get(b.userId) ?? b.userId }));
-        cli.print({ bans: rows }, [{ table: { columns: banColumns, rows, empty: `No bans${opts.room ? ` in ${opts.room}` : ''}${opts.global ? `${opts.room ? ' and no' : ''} global bans` : ''}.` } }]);
+        cli.print({ bans: rows }, [{ table: { columns: banColumns, rows, empty: opts.room && opts.global ? `No bans in ${opts.room} and no global bans.` : opts.room ? `No bans in ${opts.room}.` : 'No global bans.' } }]);
       }),
     );
 }

@@ -3,8 +3,8 @@ import { configPath, currentContext, readConfig } from '../config.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { paint } from '../output.ts';
 import { askSentinel } from '../resp.ts';
-import type { Forwarder } from '../kube/cluster.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Deployment, V1Pod, V1PodSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { DEFAULT_RELEASE } from '../connect.ts';
 import { act, type Registrar } from './common.ts';
 
 export type Status = 'ok' | 'warn' | 'fail';
@@ -52,13 +52,26 @@ class Checks {
   }
 }
 
+interface Workload {
+  kind: 'Deployment' | 'StatefulSet';
+  name: string;
+  component: string;
+  want: number;
+  ready: number;
+  spec: V1PodSpec | undefined;
+}
+
+/**
+ * The Kubernetes steps: the API, the release's gateway Service, each workload's readiness, a
+ * ready gateway pod, the Redis sentinels, MongoDB. True when a gateway pod is ready (the HTTP
+ * steps follow).
+ */
 async function kubeChecks(cli: Cli, checks: Checks): Promise<boolean> {
   const kube = await import('../kube/cluster.ts');
-  const { AppsV1Api, CoreV1Api, VersionApi } = await import('@kubernetes/client-node');
-  const category = 'kubernetes';
-  let kc: ReturnType<typeof kube.loadKubeConfig> | undefined;
-  const target = { kubeconfig: cli.flags.kubeconfig, context: cli.flags.context, namespace: cli.flags.namespace, release: cli.flags.release ?? 'chatorbit' };
-  const reachable = await checks.run(category, 'Kubernetes API reachable', async () => {
+  const { AppsV1Api, VersionApi } = await import('@kubernetes/client-node');
+  let kc: KubeConfig | undefined;
+  const target = { kubeconfig: cli.flags.kubeconfig, context: cli.flags.context, namespace: cli.flags.namespace, release: cli.flags.release ?? DEFAULT_RELEASE };
+  const reachable = await checks.run('kubernetes', 'Kubernetes API reachable', async () => {
     kc = kube.loadKubeConfig(target);
     try {
       const version = await kc.makeApiClient(VersionApi).getCode();
@@ -68,75 +81,108 @@ async function kubeChecks(cli: Cli, checks: Checks): Promise<boolean> {
     }
   });
   if (!reachable || !kc) return false;
-  const namespace = kube.namespaceOf(kc, target);
-  const release = `release ${target.release} in ${namespace}`;
-  const found = await checks.run(release, 'gateway Service found by its labels, with a ready pod', async () => {
-    const gateway = await kube.findGateway(kc!, namespace, target.release);
-    return { status: 'ok', detail: `Service ${gateway.service}, pod ${gateway.pod} port ${gateway.port}` };
+  const k = kc;
+  const namespace = kube.namespaceOf(k, target);
+  const category = `release ${target.release} in ${namespace}`;
+  let service: V1Service | undefined;
+  const found = await checks.run(category, 'release found', async () => {
+    service = await kube.findGatewayService(k, namespace, target.release);
+    return { status: 'ok', detail: `gateway Service ${service.metadata?.name}` };
   });
-  if (!found) return false;
-  const apps = kc.makeApiClient(AppsV1Api);
+  if (!found || !service) return false;
+
   const selector = `${kube.labels.instance}=${target.release}`;
-  let workloads: Array<{ kind: string; name: string; component: string; want: number; ready: number; env: Array<{ name: string; value?: string }> }> = [];
-  await checks.run(release, 'workloads listed', async () => {
+  let workloads: Workload[] = [];
+  await checks.run(category, 'workloads listed', async () => {
+    const apps = k.makeApiClient(AppsV1Api);
     try {
       const [deployments, statefulSets] = await Promise.all([apps.listNamespacedDeployment({ namespace, labelSelector: selector }), apps.listNamespacedStatefulSet({ namespace, labelSelector: selector })]);
-      workloads = [
-        ...deployments.items.map((d) => ({ kind: 'Deployment', name: d.metadata?.name ?? '?', component: d.metadata?.labels?.[kube.labels.component] ?? '', want: d.spec?.replicas ?? 1, ready: d.status?.readyReplicas ?? 0, env: d.spec?.template.spec?.containers.flatMap((c) => c.env ?? []) ?? [] })),
-        ...statefulSets.items.map((s) => ({ kind: 'StatefulSet', name: s.metadata?.name ?? '?', component: s.metadata?.labels?.[kube.labels.component] ?? '', want: s.spec?.replicas ?? 1, ready: s.status?.readyReplicas ?? 0, env: [] })),
-      ];
+      const of = (kind: Workload['kind'], w: V1Deployment | V1StatefulSet): Workload => ({
+        kind,
+        name: w.metadata?.name ?? '?',
+        component: w.metadata?.labels?.[kube.labels.component] ?? '',
+        want: w.spec?.replicas ?? 1,
+        ready: w.status?.readyReplicas ?? 0,
+        spec: w.spec?.template.spec,
+      });
+      workloads = [...deployments.items.map((d) => of('Deployment', d)), ...statefulSets.items.map((s) => of('StatefulSet', s))];
     } catch (err) {
       throw kube.kubeError(err, `list the workloads of ${target.release}`);
     }
     if (workloads.length === 0) return { status: 'fail', detail: `no Deployment or StatefulSet labelled ${selector}`, hint: 'check -n/--namespace and --release (`helm list -A`)' };
-    return { status: 'ok', detail: `${workloads.length} workloads` };
+    return { status: 'ok', detail: `${workloads.length}: ${workloads.map((w) => w.component || w.name).join(', ')}` };
   });
   for (const w of workloads) {
+    const ok = w.ready >= w.want;
     checks.add({
-      category: release,
+      category,
       name: `${w.kind} ${w.name} ready`,
-      status: w.ready >= w.want ? 'ok' : w.ready > 0 ? 'warn' : 'fail',
+      status: ok ? 'ok' : w.ready > 0 ? 'warn' : 'fail',
       detail: `${w.ready}/${w.want} ready`,
-      ...(w.ready >= w.want ? {} : { hint: `\`kubectl -n ${namespace} describe ${w.kind.toLowerCase()} ${w.name}\` and the pods' events say why` }),
+      ...(ok ? {} : { hint: `\`kubectl -n ${namespace} describe ${w.kind.toLowerCase()} ${w.name}\` and the events of its pods say why` }),
     });
   }
+  const gatewayReady = await checks.run(category, 'gateway pod ready behind its Service', async () => {
+    const endpoint = await kube.readyEndpoint(k, service!);
+    return { status: 'ok', detail: `pod ${endpoint.pod}, port ${endpoint.port}` };
+  });
 
-  // Redis: ask a sentinel, through a port-forward to a sentinel pod, about the master group.
-  const chatEnv = workloads.find((w) => w.component === 'chat')?.env ?? [];
-  const envValue = (name: string) => chatEnv.find((e) => e.name === name)?.value;
-  if (envValue('REDIS_URL') && !envValue('REDIS_SENTINELS')) {
-    checks.add({ category: 'redis', name: 'Sentinel', status: 'warn', detail: 'chat uses a single Redis (REDIS_URL), no Sentinel: no failover', hint: 'enable Sentinel in the chart values for high availability' });
-  } else {
-    await checks.run('redis', 'master known to the sentinels, replicas in sync', async () => {
-      const core = kc!.makeApiClient(CoreV1Api);
-      const pods = (await core.listNamespacedPod({ namespace, labelSelector: `${selector},${kube.labels.component}=redis` }).catch((err: unknown) => Promise.reject(kube.kubeError(err, 'list the Redis pods')))).items;
-      const withSentinel = pods.find((p) => p.status?.phase === 'Running' && (p.spec?.containers ?? []).some((c) => (c.ports ?? []).some((port) => port.name === 'sentinel' || port.containerPort === 26379)));
-      if (!withSentinel) return { status: 'warn', detail: 'no running pod with a sentinel port (labelled component=redis)', hint: 'check the chart\'s Redis pods: `kubectl -n ' + namespace + ' get pods -l ' + `${selector},${kube.labels.component}=redis` + '`' };
-      const port = (withSentinel.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === 'sentinel' || p.containerPort === 26379)!.containerPort;
-      const forward = await (await forwarderFor(cli, kc!)).open({ namespace, pod: withSentinel.metadata!.name!, port });
-      try {
-        const url = new URL(forward.url);
-        return sentinelResult(await askSentinel(url.hostname, Number(url.port), envValue('REDIS_MASTER_NAME') ?? 'mymaster'));
-      } finally {
-        await forward.close();
-      }
-    });
-  }
+  await checks.run('redis', 'master known to the sentinels, replicas in sync', () => redisCheck(cli, k, namespace, selector, workloads));
   checks.add({
     category: 'mongodb',
     name: 'primary elected',
     status: 'warn',
-    detail: 'not asked directly yet: the MongoDB StatefulSet readiness above and chat\'s readiness (which pings MongoDB) stand in for it',
+    detail: "not asked directly yet: the MongoDB StatefulSet's readiness above and chat's readiness (which pings MongoDB) stand in for it",
     hint: '`kubectl -n ' + namespace + ' exec` into a MongoDB pod and run `mongosh --eval "rs.status()"` to see the primary',
   });
-  return true;
+  return gatewayReady;
 }
 
-async function forwarderFor(cli: Cli, kc: KubeConfig): Promise<Forwarder> {
-  const direct = cli.io.env.ORBITCTL_PORT_FORWARD_URL;
-  if (direct) return { open: async () => ({ url: direct, close: async () => {} }) };
-  const { KubeForwarder } = await import('../kube/cluster.ts');
-  return new KubeForwarder(kc);
+/** Asks a sentinel of the release (port-forwarded) what chat would ask: about REDIS_MASTER_NAME's master. */
+async function redisCheck(cli: Cli, kc: KubeConfig, namespace: string, selector: string, workloads: Workload[]): Promise<Omit<CheckResult, 'category' | 'name'>> {
+  const kube = await import('../kube/cluster.ts');
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const chat = workloads.find((w) => w.component === 'chat');
+  if (!chat) return { status: 'fail', detail: 'no chat Deployment in the release', hint: 'check the release: `helm status RELEASE`' };
+  const env = new kube.WorkloadEnv(kc, namespace, chat.spec);
+  const sentinels = await env.value('REDIS_SENTINELS');
+  if (!sentinels) {
+    if (await env.has('REDIS_URL')) return { status: 'warn', detail: 'chat uses a single Redis (REDIS_URL), no Sentinel: no failover', hint: 'enable Sentinel in the chart values for high availability' };
+    return { status: 'warn', detail: 'chat has neither REDIS_SENTINELS nor REDIS_URL', hint: 'chat runs on its in-memory engine, one chat node only: set redis.enabled or externalRedis in the chart values' };
+  }
+  const masterName = (await env.value('REDIS_MASTER_NAME')) ?? 'mymaster';
+  const redisSelector = `${selector},${kube.labels.component}=redis`;
+  let pods: V1Pod[];
+  try {
+    pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: redisSelector })).items;
+  } catch (err) {
+    throw kube.kubeError(err, 'list the Redis pods');
+  }
+  const sentinelPort = (p: V1Pod) => (p.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((port) => port.name === 'sentinel');
+  const ready = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const candidates = pods.filter(sentinelPort).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  if (candidates.length === 0) {
+    return { status: 'warn', detail: `the sentinels (${sentinels}) are not pods of the release: not checked from here`, hint: `ask them yourself: \`redis-cli -h HOST -p PORT sentinel master ${masterName}\`` };
+  }
+  const pod = candidates.find(ready);
+  if (!pod) return { status: 'fail', detail: `no ready Redis pod with a sentinel (${candidates.length} pods, none ready)`, hint: `\`kubectl -n ${namespace} get pods -l ${redisSelector}\` and their events say why` };
+  const podName = pod.metadata!.name!;
+  const password = (await env.has('REDIS_SENTINEL_PASSWORD')) ? await env.secret('REDIS_SENTINEL_PASSWORD') : undefined;
+  const forward = await kube.forwarderFor(kc, cli.io.env).open({ namespace, pod: podName, port: sentinelPort(pod)!.containerPort });
+  try {
+    const url = new URL(forward.url);
+    const view = await askSentinel(url.hostname, Number(url.port), masterName, password).catch((err: unknown) => {
+      const message = (err as Error).message;
+      if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) {
+        throw new CliError(ExitCode.forbidden, `the sentinel on ${podName} refused the password: ${message}`, "check the chat Deployment's REDIS_SENTINEL_PASSWORD against the sentinels' requirepass");
+      }
+      throw new CliError(ExitCode.unreachable, `cannot ask the sentinel on ${podName}: ${message}`, 'check the Redis pods and their logs');
+    });
+    const result = sentinelResult(view);
+    return { ...result, detail: `${result.detail}; asked the sentinel on ${podName} about ${masterName}` };
+  } finally {
+    await forward.close();
+  }
 }
 
 /** A sentinel's view as a check result. */

@@ -1,17 +1,12 @@
 import type { Readable } from 'node:stream';
 import { readLine, type Cli } from '../cli.ts';
-import { configPath, readConfig, saveContext, writeConfig, type Context } from '../config.ts';
+import { configPath, readConfig, saveContext, updateConfig, type Context } from '../config.ts';
 import { formatDuration } from '../duration.ts';
 import { CliError, ExitCode, notFoundError, usageError } from '../errors.ts';
 import { ApiError } from '../http.ts';
 import type { Column } from '../output.ts';
+import { sessionFields, type SessionResponse } from '../tokens.ts';
 import { act, type Registrar } from './common.ts';
-
-interface LoginResponse {
-  accessToken: string;
-  expiresIn: number;
-  user: { id: string; username: string };
-}
 
 /** Reads a password from a TTY without echoing it. */
 function readHidden(stdin: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => void }, prompt: (t: string) => void): Promise<string> {
@@ -55,14 +50,19 @@ async function askPassword(cli: Cli, fromStdin?: boolean) {
   return readHidden(cli.io.stdin as never, (t) => cli.io.stderr.write(t));
 }
 
-const tokenState = (c: Context, now = Date.now()) => (!c.token ? 'none' : c.expiresAt === undefined ? 'saved' : c.expiresAt <= now ? 'expired' : `valid ${formatDuration((c.expiresAt - now) / 1000)}`);
+/** The saved token's state for people: valid for how long, else whether it can be refreshed. */
+function tokenState(c: Context, now = Date.now()): string {
+  if (c.token && (c.expiresAt === undefined || c.expiresAt > now)) return c.expiresAt === undefined ? 'saved' : `valid ${formatDuration((c.expiresAt - now) / 1000)}`;
+  if (c.refreshToken) return c.refreshExpiresAt !== undefined && c.refreshExpiresAt <= now ? 'session expired' : 'refreshes when used';
+  return c.token ? 'expired' : 'none';
+}
 const where = (c: Context) => c.server ?? (c.kube ? `kube:${c.kube.context ?? '(current)'}/${c.kube.namespace}/${c.kube.release}` : '?');
 
 export function registerLogin({ program, io }: Registrar) {
   program
     .command('login')
-    .summary('log in and save a context (token in the config file, mode 0600)')
-    .description('Logs in with a username and password and saves a context: the server (or the Kubernetes release) and the token, in $XDG_CONFIG_HOME/orbitctl/config.json (~/.config/orbitctl/config.json), readable only by you. The context becomes the current one.')
+    .summary('log in and save a context (tokens in the config file, mode 0600)')
+    .description('Logs in with a username and password and saves a context: the server (or the Kubernetes release), the access token and the refresh token, in $XDG_CONFIG_HOME/orbitctl/config.json (~/.config/orbitctl/config.json), readable only by you. The context becomes the current one. When the access token expires, orbitctl trades the refresh token for a new pair by itself; when the session ends (30 days unused, a password change, logout-all), it asks you to log in again.')
     .option('--username <name>', 'username or email (or ORBITCTL_USERNAME; asked on a terminal)')
     .option('--password-stdin', 'read the password from standard input (else ORBITCTL_PASSWORD, else asked on a terminal)')
     .option('--name <context>', 'name of the saved context (default: user@server)')
@@ -75,9 +75,9 @@ export function registerLogin({ program, io }: Registrar) {
         const username = await askUsername(cli, opts.username);
         const password = await askPassword(cli, opts.passwordStdin);
         if (!password) throw usageError('empty password', 'type the password, or pipe it with --password-stdin');
-        let login: LoginResponse;
+        let login: SessionResponse;
         try {
-          login = await session.api.request<LoginResponse>('POST', '/api/v1/auth/login', { body: { login: username, password }, auth: false });
+          login = await session.api.request<SessionResponse>('POST', '/api/v1/auth/login', { body: { login: username, password }, auth: false });
         } catch (err) {
           if (err instanceof ApiError && err.status === 401) throw new CliError(ExitCode.forbidden, `wrong username or password for ${username}`, 'check them and try again; an admin can reset a password', 'unauthorized');
           throw err;
@@ -90,13 +90,12 @@ export function registerLogin({ program, io }: Registrar) {
           ...(session.kube
             ? { kube: { ...(cli.flags.kubeconfig ? { kubeconfig: cli.flags.kubeconfig } : {}), ...(cli.flags.context ? { context: cli.flags.context } : {}), namespace: session.kube.namespace, release: session.kube.release } }
             : {}),
-          token: login.accessToken,
-          expiresAt: Date.now() + login.expiresIn * 1000,
-          user: { id: login.user.id, username: login.user.username },
+          ...sessionFields(login),
         };
-        saveContext(context, configPath(cli.io.env));
-        cli.print({ context: context.name, server: where(context), user: context.user, expiresAt: context.expiresAt }, [
-          { lines: [`logged in to ${where(context)} as ${login.user.username}; context "${context.name}" is now current (token valid ${formatDuration(login.expiresIn)})`] },
+        await saveContext(context, configPath(cli.io.env));
+        const refresh = login.refreshToken && login.refreshExpiresIn ? `, refreshed by itself for ${formatDuration(login.refreshExpiresIn)} unused` : '';
+        cli.print({ context: context.name, server: where(context), user: context.user, expiresAt: context.expiresAt, refreshExpiresAt: context.refreshExpiresAt ?? null }, [
+          { lines: [`logged in to ${where(context)} as ${login.user.username}; context "${context.name}" is now current (token valid ${formatDuration(login.expiresIn)}${refresh})`] },
         ]);
       }),
     );
@@ -109,7 +108,16 @@ export function registerLogin({ program, io }: Registrar) {
       act(io, async (cli) => {
         const file = readConfig(configPath(cli.io.env));
         const current = cli.io.env.ORBITCTL_CONTEXT || file.currentContext;
-        const rows = file.contexts.map((c) => ({ current: c.name === current, name: c.name, server: where(c), user: c.user?.username ?? null, token: tokenState(c), expiresAt: c.expiresAt ?? null }));
+        const rows = file.contexts.map((c) => ({
+          current: c.name === current,
+          name: c.name,
+          server: where(c),
+          user: c.user?.username ?? null,
+          token: tokenState(c),
+          expiresAt: c.expiresAt ?? null,
+          refreshable: Boolean(c.refreshToken),
+          refreshExpiresAt: c.refreshExpiresAt ?? null,
+        }));
         const columns: Array<Column<(typeof rows)[number]>> = [
           { header: 'CURRENT', get: (r) => (r.current ? '*' : '') },
           { header: 'NAME', get: (r) => r.name },
@@ -126,12 +134,12 @@ export function registerLogin({ program, io }: Registrar) {
     .argument('<name>')
     .action(
       act(io, async (cli, name: string) => {
-        const path = configPath(cli.io.env);
-        const file = readConfig(path);
-        if (!file.contexts.some((c) => c.name === name)) {
-          throw notFoundError(`no context named "${name}"`, file.contexts.length ? `saved: ${file.contexts.map((c) => c.name).join(', ')}` : '`orbitctl login` saves one');
-        }
-        writeConfig({ ...file, currentContext: name }, path);
+        await updateConfig(configPath(cli.io.env), (file) => {
+          if (!file.contexts.some((c) => c.name === name)) {
+            throw notFoundError(`no context named "${name}"`, file.contexts.length ? `saved: ${file.contexts.map((c) => c.name).join(', ')}` : '`orbitctl login` saves one');
+          }
+          file.currentContext = name;
+        });
         cli.print({ currentContext: name }, [{ lines: [`switched to context "${name}"`] }]);
       }),
     );
@@ -152,10 +160,11 @@ export function registerLogin({ program, io }: Registrar) {
     .argument('<name>')
     .action(
       act(io, async (cli, name: string) => {
-        const path = configPath(cli.io.env);
-        const file = readConfig(path);
-        if (!file.contexts.some((c) => c.name === name)) throw notFoundError(`no context named "${name}"`, '`orbitctl config get-contexts` lists them');
-        writeConfig({ contexts: file.contexts.filter((c) => c.name !== name), ...(file.currentContext && file.currentContext !== name ? { currentContext: file.currentContext } : {}) }, path);
+        await updateConfig(configPath(cli.io.env), (file) => {
+          if (!file.contexts.some((c) => c.name === name)) throw notFoundError(`no context named "${name}"`, '`orbitctl config get-contexts` lists them');
+          file.contexts = file.contexts.filter((c) => c.name !== name);
+          if (file.currentContext === name) delete file.currentContext;
+        });
         cli.print({ deleted: name }, [{ lines: [`deleted context "${name}"`] }]);
       }),
     );

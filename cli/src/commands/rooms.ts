@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { CliError, ExitCode, usageError } from '../errors.ts';
+import { usageError } from '../errors.ts';
 import type { Cli } from '../cli.ts';
 import { formatAge, formatDuration, parseDuration } from '../duration.ts';
 import { ApiError } from '../http.ts';
@@ -38,20 +38,33 @@ interface RoleEntry {
   role: string;
 }
 
-/** GET /api/v1/rooms/:room/presence (the presence issue): viewers = sockets, users = accounts. */
+/** GET /api/v1/rooms/:room/presence: viewers are sockets over every chat node, users and guests people. */
 interface Presence {
+  room: string;
   viewers: number;
   users: number;
   guests: number;
-  nodes?: Array<{ node?: string; nodeId?: string; connections?: number; viewers?: number }>;
 }
 
-interface ActiveRoom {
-  room?: string;
-  name?: string;
+/** GET /api/v1/rooms: the active rooms, most viewers first; users and guests are per-node sums there. */
+interface RoomsPage {
+  rooms: Array<{ room: string; viewers: number; users: number; guests: number }>;
+  total: number;
+  nextCursor: string | null;
+}
+
+/** GET /api/v1/rooms/:room/members (rooms up to PRESENCE_MEMBER_LIST_MAX viewers; 409 above). */
+interface Member {
+  userId: string;
+  name: string;
+  guest: boolean;
+  role: string | null;
+}
+interface MembersPage {
+  room: string;
   viewers: number;
-  users?: number;
-  guests?: number;
+  members: Member[];
+  nextCursor: string | null;
 }
 
 export function settingsFields(s: RoomSettings, now = Date.now()): Array<[string, string]> {
@@ -72,6 +85,13 @@ export const messageColumns: Array<Column<Message>> = [
   { header: 'TEXT', get: (m) => m.text, flex: true },
 ];
 
+const memberColumns: Array<Column<Member>> = [
+  { header: 'NAME', get: (m) => m.name },
+  { header: 'ID', get: (m) => m.userId },
+  { header: 'KIND', get: (m) => (m.guest ? 'guest' : 'user') },
+  { header: 'ROLE', get: (m) => m.role ?? '-' },
+];
+
 const roleColumns: Array<Column<RoleEntry & { username: string }>> = [
   { header: 'USER', get: (r) => r.username },
   { header: 'ID', get: (r) => r.userId },
@@ -80,16 +100,19 @@ const roleColumns: Array<Column<RoleEntry & { username: string }>> = [
 
 type Part<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** One piece of `rooms inspect`: a missing route (an older server) or a 403 is "n/a", not a failure. */
-async function part<T>(load: () => Promise<T>, missing: string): Promise<Part<T>> {
+/** One piece of `rooms inspect` that may be refused: a 403 (or, for members, a 409) is "n/a", not a failure. */
+async function part<T>(load: () => Promise<T>): Promise<Part<T>> {
   try {
     return { ok: true, value: await load() };
   } catch (err) {
-    if (err instanceof ApiError && err.missingRoute) return { ok: false, reason: missing };
     if (err instanceof ApiError && err.status === 403) return { ok: false, reason: 'forbidden: needs an admin or a moderator of the room' };
+    if (err instanceof ApiError && err.status === 409 && err.code === 'room_too_large') return { ok: false, reason: `too many viewers for a member list (${err.message})` };
     throw err;
   }
 }
+
+/** Members shown by `rooms inspect` at most; the JSON says how many more there are. */
+const MEMBERS_SHOWN = 50;
 
 /** Messages in the last minute, from the newest page of history. */
 function messageRate(messages: Message[], now = Date.now()) {
@@ -100,25 +123,29 @@ function messageRate(messages: Message[], now = Date.now()) {
 async function inspect(cli: Cli, room: string, count: number) {
   const api = await cli.api();
   const path = `/api/v1/rooms/${enc(room)}`;
-  const [presence, settings, rateLimit, history, bans, roles] = await Promise.all([
-    part(() => api.get<Presence>(`${path}/presence`), 'this server has no presence route (GET /api/v1/rooms/:room/presence)'),
+  const [presence, members, settings, rateLimit, history, bans, roles] = await Promise.all([
+    api.get<Presence>(`${path}/presence`),
+    part(() => api.get<MembersPage>(`${path}/members`, { limit: MEMBERS_SHOWN })),
     api.get<RoomSettings>(`${path}/settings`),
     api.get<RateLimitView>(`${path}/ratelimit`),
     api.get<HistoryPage>(`${path}/messages`, { limit: 100 }),
-    part(() => api.get<{ bans: BanView[] }>(`${path}/bans`).then((r) => r.bans), 'this server has no room bans route'),
+    part(() => api.get<{ bans: BanView[] }>(`${path}/bans`).then((r) => r.bans)),
     api.get<{ roles: RoleEntry[] }>(`${path}/roles`).then((r) => r.roles),
   ]);
   const names = await cli.users.nameAll([...roles.map((r) => r.userId), ...(bans.ok ? bans.value.map((b) => b.userId) : [])]);
   const rate = messageRate(history.messages);
   const recent = history.messages.slice(0, count);
   const unavailable: Record<string, string> = {};
-  if (!presence.ok) unavailable.presence = presence.reason;
+  if (!members.ok) unavailable.members = members.reason;
   if (!bans.ok) unavailable.bans = bans.reason;
   const banRows = bans.ok ? bans.value.map((b) => ({ ...b, username: names.get(b.userId) ?? b.userId })) : null;
   const roleRows = roles.map((r) => ({ ...r, username: names.get(r.userId) ?? r.userId }));
+  const memberRows = members.ok ? members.value.members : null;
   const data = {
     room,
-    presence: presence.ok ? presence.value : null,
+    presence: { viewers: presence.viewers, users: presence.users, guests: presence.guests },
+    members: memberRows,
+    moreMembers: members.ok ? members.value.nextCursor !== null : null,
     messageRate: rate,
     settings,
     rateLimit,
@@ -128,18 +155,22 @@ async function inspect(cli: Cli, room: string, count: number) {
     unavailable,
   };
   const na = (reason: string) => `n/a (${reason})`;
-  const nodes = presence.ok && presence.value.nodes ? presence.value.nodes.map((n) => `${n.node ?? n.nodeId ?? '?'}=${n.connections ?? n.viewers ?? '?'}`).join(', ') : undefined;
+  // Users and guests are exact where the room has a member list; above that, per-node sums.
+  const atMost = members.ok ? '' : ' (at most: someone on two chat nodes counts twice)';
   const sections: Section[] = [
     {
       title: 'Room',
       fields: [
         ['Name', room],
-        ['Viewers', presence.ok ? String(presence.value.viewers) : na(presence.reason)],
-        ['Users', presence.ok ? `${presence.value.users} signed in, ${presence.value.guests} guests` : 'n/a'],
-        ['Connections per node', nodes ?? 'n/a'],
+        ['Viewers', `${presence.viewers} (connections, over every chat node)`],
+        ['Users', `${presence.users}${atMost}`],
+        ['Guests', `${presence.guests}${atMost}`],
         ['Message rate', `${rate.atLeast ? 'at least ' : ''}${rate.messagesLastMinute} in the last minute (${rate.perSecond}/s)`],
       ],
     },
+    memberRows
+      ? { title: `Members (${memberRows.length}${data.moreMembers ? ` of ${presence.users + presence.guests}` : ''})`, table: { columns: memberColumns, rows: memberRows, empty: 'nobody' } }
+      : { title: 'Members', lines: [na(members.ok ? '' : members.reason)] },
     { title: 'Settings', fields: settingsFields(settings) },
     { title: 'Rate limit', fields: rateLimitFields(rateLimit) },
     { title: 'Roles', table: { columns: roleColumns, rows: roleRows, empty: 'no owner, moderators or VIPs' } },
@@ -147,7 +178,6 @@ async function inspect(cli: Cli, room: string, count: number) {
     { title: `Recent messages (${recent.length})`, table: { columns: messageColumns, rows: recent, empty: 'none' } },
   ];
   cli.print(data, sections);
-  for (const reason of Object.values(unavailable)) if (reason.startsWith('this server')) cli.warn(`${reason}: shown as n/a`);
 }
 
 interface SettingsOpts {
@@ -187,36 +217,44 @@ export function registerRooms({ program, io }: Registrar) {
 
   rooms
     .command('list')
-    .summary('active rooms, busiest first')
+    .summary('active rooms, most viewers first')
+    .description("Rooms with at least one viewer, from the chat nodes' presence counts (refreshed every PRESENCE_HEARTBEAT_MS). VIEWERS counts connections; USERS and GUESTS are summed over chat nodes, so someone connected to two nodes counts twice here (`rooms inspect` has exact numbers for rooms with a member list).")
     .addOption(new Option('--sort <key>', 'order').choices(['viewers', 'name']).default('viewers'))
     .option('--limit <n>', 'at most this many rooms', '50')
     .action(
       act(io, async (cli, opts: { sort: 'viewers' | 'name'; limit: string }) => {
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit ${opts.limit}: not a positive whole number`, 'e.g. --limit 200');
         const api = await cli.api();
-        let body: { rooms: ActiveRoom[] };
-        try {
-          body = await api.get<{ rooms: ActiveRoom[] }>('/api/v1/rooms', { limit: Number(opts.limit) || 50 });
-        } catch (err) {
-          if (err instanceof ApiError && err.missingRoute) {
-            throw new CliError(ExitCode.error, 'this server cannot list rooms (no GET /api/v1/rooms: it comes with room presence)', 'upgrade ChatOrbit; meanwhile `orbitctl rooms inspect ROOM` shows one room you know');
-          }
-          throw err;
-        }
-        const rows = body.rooms.map((r) => ({ room: r.room ?? r.name ?? '?', viewers: r.viewers, users: r.users ?? null, guests: r.guests ?? null }));
-        rows.sort((a, b) => (opts.sort === 'name' ? a.room.localeCompare(b.room) : b.viewers - a.viewers || a.room.localeCompare(b.room)));
-        const columns: Array<Column<(typeof rows)[number]>> = [
+        // The busiest `limit` rooms, a page of at most 100 at a time (--sort name orders those).
+        const rows: RoomsPage['rooms'] = [];
+        let total: number;
+        let cursor: string | undefined;
+        do {
+          const page = await api.get<RoomsPage>('/api/v1/rooms', { limit: Math.min(100, limit - rows.length), cursor });
+          rows.push(...page.rooms);
+          total = page.total;
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && rows.length < limit);
+        // Pages are positions in a ranking that moves: a room may show on two pages.
+        const unique = [...new Map(rows.map((r) => [r.room, r])).values()];
+        // Names in code-point order, as the server breaks ties.
+        const byName = (a: { room: string }, b: { room: string }) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
+        unique.sort((a, b) => (opts.sort === 'name' ? byName(a, b) : b.viewers - a.viewers || byName(a, b)));
+        const columns: Array<Column<(typeof unique)[number]>> = [
           { header: 'ROOM', get: (r) => r.room, flex: true },
           { header: 'VIEWERS', get: (r) => String(r.viewers), align: 'right' },
-          { header: 'USERS', get: (r) => (r.users === null ? '-' : String(r.users)), align: 'right' },
-          { header: 'GUESTS', get: (r) => (r.guests === null ? '-' : String(r.guests)), align: 'right' },
+          { header: 'USERS', get: (r) => String(r.users), align: 'right' },
+          { header: 'GUESTS', get: (r) => String(r.guests), align: 'right' },
         ];
-        cli.print({ rooms: rows }, [{ table: { columns, rows, empty: 'No active rooms.' } }]);
+        cli.print({ rooms: unique, total }, [{ table: { columns, rows: unique, empty: 'No active rooms.' } }]);
+        if (cli.out.format === 'table' && total > unique.length) cli.note(`(${unique.length} of ${total} active rooms: --limit ${total} shows them all)`);
       }),
     );
 
   rooms
     .command('inspect')
-    .summary('everything about one room: viewers, rate, settings, rate limit, roles, bans, recent messages')
+    .summary('everything about one room: viewers, members, rate, settings, rate limit, roles, bans, recent messages')
     .argument('<room>')
     .option('--messages <n>', 'how many recent messages to show', '10')
     .action(

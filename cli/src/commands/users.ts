@@ -1,7 +1,6 @@
 import { Argument } from 'commander';
 import { formatAge } from '../duration.ts';
-import { CliError, ExitCode, notFoundError } from '../errors.ts';
-import { ApiError } from '../http.ts';
+import { notFoundError } from '../errors.ts';
 import type { PublicUser } from '../cli.ts';
 import type { Column } from '../output.ts';
 import { act, enc, type Registrar } from './common.ts';
@@ -29,16 +28,11 @@ export function registerUsers({ program, io }: Registrar) {
         const limit = Math.max(1, Number(opts.limit) || 20);
         const found: PublicUser[] = [];
         let cursor: string | undefined;
-        try {
-          do {
-            const page = await api.get<{ users: PublicUser[]; next?: string }>('/api/v1/users', { search: prefix, limit: Math.min(100, limit - found.length), cursor });
-            found.push(...page.users);
-            cursor = page.next;
-          } while (cursor && found.length < limit);
-        } catch (err) {
-          if (err instanceof ApiError && err.missingRoute) throw new CliError(ExitCode.error, 'this server has no user search (GET /api/v1/users?search=)', 'upgrade ChatOrbit; meanwhile commands take the 24-hex user id');
-          throw err;
-        }
+        do {
+          const page = await api.get<{ users: PublicUser[]; next?: string }>('/api/v1/users', { search: prefix, limit: Math.min(100, limit - found.length), cursor });
+          found.push(...page.users);
+          cursor = page.next;
+        } while (cursor && found.length < limit);
         cli.print({ users: found.slice(0, limit) }, [{ table: { columns: userColumns, rows: found.slice(0, limit), empty: `No user's name starts with "${prefix}".` } }]);
       }),
     );

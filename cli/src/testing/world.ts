@@ -45,13 +45,17 @@ export interface Account {
   id: string;
   username: string;
   token: string;
+  refreshToken: string;
 }
 
 export interface World {
   url: string;
+  /** Chat node 2, in a process of its own (absent with `chatNodes: 1`). */
   chat2: ServiceProcess;
   admin: Account;
   signUp(name: string): Promise<Account>;
+  /** A guest's token (POST /api/v1/auth/guest). */
+  guest(): Promise<{ id: string; name: string; token: string }>;
   close(): Promise<void>;
 }
 
@@ -63,27 +67,34 @@ async function postJson<T>(url: string, body: unknown, token?: string): Promise<
 }
 
 export async function login(url: string, username: string, password: string): Promise<Account> {
-  const res = await postJson<{ accessToken: string; user: { id: string; username: string } }>(`${url}/api/v1/auth/login`, { login: username, password });
+  const res = await postJson<{ accessToken: string; refreshToken: string; user: { id: string; username: string } }>(`${url}/api/v1/auth/login`, { login: username, password });
   if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.user.id, username: res.body.user.username, token: res.body.accessToken };
+  return { id: res.body.user.id, username: res.body.user.username, token: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 
 /**
  * The standalone (gateway, auth, user, chat node 1) in this process and chat node 2 in another,
- * sharing a Redis prefix and a MongoDB database of their own; the admin from ADMIN_USERNAME.
+ * sharing a Redis prefix and a MongoDB database of their own; the admin from ADMIN_USERNAME
+ * (`admin`, default ADMIN). Presence heartbeats every 200 ms, so that counts settle quickly.
  */
-export async function startWorld(opts: { redisUrl: string; mongoUrl: string; name: string; env?: Record<string, string> }): Promise<World> {
+export async function startWorld(opts: { redisUrl: string; mongoUrl: string; name: string; env?: Record<string, string>; admin?: { username: string; password: string }; chatNodes?: 1 | 2 }): Promise<World> {
   const id = `${opts.name}_${process.pid}_${Date.now().toString(36)}`;
-  const backends = { REDIS_URL: opts.redisUrl, MONGO_URL: opts.mongoUrl, MONGO_DB: id, REDIS_PREFIX: id, RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '100000', ...opts.env };
-  const standalone: Standalone = await startStandalone({ ...backends, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password });
+  const adminCredential = opts.admin ?? ADMIN;
+  const backends = { REDIS_URL: opts.redisUrl, MONGO_URL: opts.mongoUrl, MONGO_DB: id, REDIS_PREFIX: id, RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '100000', PRESENCE_HEARTBEAT_MS: '200', ...opts.env };
+  const standalone: Standalone = await startStandalone({ ...backends, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ADMIN_USERNAME: adminCredential.username, ADMIN_PASSWORD: adminCredential.password });
   let chat2: ServiceProcess | undefined;
   try {
-    chat2 = await spawnService(chatMain, { ...backends, AUTH_JWKS_URL: `${standalone.url}/.well-known/jwks.json`, NODE_ID: 'chat-2' });
-    const admin = await login(standalone.url, ADMIN.username, ADMIN.password);
+    if (opts.chatNodes !== 1) chat2 = await spawnService(chatMain, { ...backends, AUTH_JWKS_URL: `${standalone.url}/.well-known/jwks.json`, NODE_ID: 'chat-2' });
+    const admin = await login(standalone.url, adminCredential.username, adminCredential.password);
     return {
       url: standalone.url,
-      chat2,
+      chat2: chat2!,
       admin,
+      guest: async () => {
+        const res = await postJson<{ accessToken: string; guest: { id: string; name: string } }>(`${standalone.url}/api/v1/auth/guest`, {});
+        if (res.status !== 200) throw new Error(`guest: ${res.status} ${JSON.stringify(res.body)}`);
+        return { id: res.body.guest.id, name: res.body.guest.name, token: res.body.accessToken };
+      },
       signUp: async (name) => {
         const res = await postJson(`${standalone.url}/api/v1/auth/signup`, { username: name, email: `${name}@example.test`, password: 'correct horse battery' });
         if (res.status !== 201) throw new Error(`signup ${name}: ${res.status}`);
