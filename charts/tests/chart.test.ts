@@ -424,6 +424,7 @@ describe('values.schema.json', () => {
     ['externalMongodb.url=postgres://db', /at '\/externalMongodb\/url': '.*' does not match pattern/],
     ['auth.jwt.verifyKeysDirEnv=jwt-dir', /at '\/auth\/jwt\/verifyKeysDirEnv': 'jwt-dir' does not match pattern/],
     ['tracing.extraEnv[0].name=NODE_OPTIONS', /at '\/tracing\/extraEnv\/0\/name': 'NODE_OPTIONS' does not match pattern/],
+    ['tracing.extraEnv[0].name=OTEL_BSP_MAX_QUEUE_SIZE', /at '\/tracing\/extraEnv\/0': 'oneOf' failed, none matched/],
     ['tracing.sampler=sometimes', /at '\/tracing\/sampler': value must be one of/],
     ['tracing.samplerRatio=2', /at '\/tracing\/samplerRatio': maximum: got 2, want 1/],
     ['tracing.otlpEndpoint=collector:4318', /at '\/tracing\/otlpEndpoint': 'collector:4318' does not match pattern/],
@@ -460,7 +461,7 @@ describe('checks the schema cannot express', () => {
     [['monitoring.serviceMonitor.enabled=true', 'monitoring.podMonitor.enabled=true'], 'monitoring.serviceMonitor.enabled and monitoring.podMonitor.enabled: choose one'],
     [['tracing.enabled=true'], 'tracing.enabled=true needs tracing.otlpEndpoint (OTEL_EXPORTER_OTLP_ENDPOINT), or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in tracing.extraEnv'],
     [['tracing.enabled=true', 'tracing.otlpEndpoint=http://c:4318', 'tracing.extraEnv[0].name=OTEL_SERVICE_NAME', 'tracing.extraEnv[0].value=x'], 'tracing.extraEnv: OTEL_SERVICE_NAME is set by the chart'],
-    [['tracing.enabled=true', 'tracing.otlpEndpoint=http://c:4318', 'tracing.extraEnv[0].name=OTEL_BSP_MAX_QUEUE_SIZE', 'tracing.extraEnv[1].name=OTEL_BSP_MAX_QUEUE_SIZE'], 'tracing.extraEnv: OTEL_BSP_MAX_QUEUE_SIZE is listed twice'],
+    [['tracing.enabled=true', 'tracing.otlpEndpoint=http://c:4318', 'tracing.extraEnv[0].name=OTEL_BSP_MAX_QUEUE_SIZE', 'tracing.extraEnv[0].value=1', 'tracing.extraEnv[1].name=OTEL_BSP_MAX_QUEUE_SIZE', 'tracing.extraEnv[1].value=2'], 'tracing.extraEnv: OTEL_BSP_MAX_QUEUE_SIZE is listed twice'],
   ])('refuses %j: %s', async (set, message) => {
     const result = await helmTemplateRaw([], { set });
     expect(result.code).not.toBe(0);

@@ -355,8 +355,14 @@ variables that services/shared/src/tracing.ts and the OpenTelemetry SDK read.
 {{- end }}
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: {{ join "," $pairs | quote }}
-{{- with $t.extraEnv }}
-{{ toYaml . }}
+{{- range $t.extraEnv }}
+- name: {{ .name }}
+  {{- if hasKey . "valueFrom" }}
+  valueFrom:
+    {{- toYaml .valueFrom | nindent 4 }}
+  {{- else }}
+  value: {{ include "chatorbit.envValue" .value | quote }}
+  {{- end }}
 {{- end }}
 {{- end -}}
 
