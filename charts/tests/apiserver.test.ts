@@ -20,19 +20,29 @@ let helmHome: string;
 beforeAll(async () => {
   server = await startApiServer();
   helmHome = mkdtempSync(join(tmpdir(), 'chatorbit-helm-'));
-  // The Gateway API CRDs first, as a cluster with HTTPRoutes has them.
-  const dir = tools.gatewayApiCrds();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      const crd = doc.toJS() as K8sObject | null;
-      if (crd?.kind !== 'CustomResourceDefinition') continue;
-      const res = await server.api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-      expect(res.status, `${crd.metadata.name}: ${JSON.stringify(res.body)}`).toBe(201);
+  // The CRDs of the optional kinds first, as a cluster that uses them has them: the Gateway API
+  // (HTTPRoute) and the Prometheus Operator's (ServiceMonitor, PodMonitor, PrometheusRule).
+  for (const dir of [tools.gatewayApiCrds(), tools.prometheusOperatorCrds()]) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+      for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+        const crd = doc.toJS() as K8sObject | null;
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        const res = await server.api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+        expect(res.status, `${crd.metadata.name}: ${JSON.stringify(res.body)}`).toBe(201);
+      }
     }
   }
-  await waitFor(async () => (await server.api.request('GET', '/apis/gateway.networking.k8s.io/v1')).status === 200, {
-    timeoutMs: 30_000, intervalMs: 200, message: 'the Gateway API to be served',
-  });
+  for (const [group, kinds] of [['gateway.networking.k8s.io/v1', ['HTTPRoute']], ['monitoring.coreos.com/v1', ['ServiceMonitor', 'PodMonitor', 'PrometheusRule']]] as const) {
+    await waitFor(
+      async () => {
+        const res = await server.api.request<{ resources?: { kind: string }[] }>('GET', `/apis/${group}`);
+        return res.status === 200 && kinds.every((k) => res.body.resources?.some((r) => r.kind === k));
+      },
+      { timeoutMs: 30_000, intervalMs: 200, message: `${group} (${kinds.join(', ')}) to be served` },
+    );
+  }
+  // Where the everything values set puts the dashboard ConfigMaps (monitoring.dashboards.namespace).
+  await createNamespace('monitoring');
 }, 180_000);
 
 afterAll(async () => {
@@ -82,11 +92,12 @@ function pathOf(o: K8sObject, ns: string): string {
     Deployment: 'deployments', StatefulSet: 'statefulsets', Service: 'services', ConfigMap: 'configmaps', Secret: 'secrets',
     ServiceAccount: 'serviceaccounts', PodDisruptionBudget: 'poddisruptionbudgets', NetworkPolicy: 'networkpolicies',
     HorizontalPodAutoscaler: 'horizontalpodautoscalers', Ingress: 'ingresses', HTTPRoute: 'httproutes',
+    ServiceMonitor: 'servicemonitors', PodMonitor: 'podmonitors', PrometheusRule: 'prometheusrules',
   };
   const resource = plural[o.kind];
   if (!resource) throw new Error(`no API path known for ${o.kind}`);
   const prefix = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
-  return `${prefix}/namespaces/${ns}/${resource}/${o.metadata.name}`;
+  return `${prefix}/namespaces/${o.metadata.namespace ?? ns}/${resource}/${o.metadata.name}`;
 }
 
 describe('the chart in a real API server (admission only: no kubelet, so no pod ever runs)', () => {
@@ -215,17 +226,44 @@ describe.each(Object.entries(VALUES_SETS).filter(([name]) => name !== 'defaults'
     await createNamespace(ns);
     await helm('install', 'orbit', CHART, '--namespace', ns, ...valuesFiles.flatMap((f) => ['--values', f]));
     const objects = await manifestObjects('orbit', ns);
-    for (const o of objects) await server.api.get(pathOf(o, ns));
+    for (const o of objects) {
+      const stored = await server.api.get<K8sObject>(pathOf(o, ns));
+      // Custom resources keep every field the chart sets (nothing unknown to the CRD was pruned; the
+      // API server may add defaults such as action: replace).
+      if (o.apiVersion.startsWith('monitoring.coreos.com/')) expect(stored.spec, `${o.kind}/${o.metadata.name}`).toMatchObject(o.spec!);
+    }
     const kinds = new Set(objects.map((o) => o.kind));
     if (setName === 'everything') expect(kinds).toContain('HTTPRoute');
     if (setName !== 'external-secrets') expect(kinds).toContain('Secret');
+    if (setName === 'everything' || setName === 'k8s/dev+monitoring') {
+      expect([...kinds]).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+      expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-'))).toHaveLength(5);
+    }
 
     await helm('uninstall', 'orbit', '--namespace', ns, '--wait');
+    expect(await server.api.listNamespace('monitoring'), 'nothing left where the dashboards were').toEqual([]);
     const left = await server.api.listNamespace(ns);
     expect(left).toEqual(
       setName === 'production'
         ? ['Secret/orbit-chatorbit-admin', 'Secret/orbit-chatorbit-jwt', 'Secret/orbit-chatorbit-mongodb', 'Secret/orbit-chatorbit-redis']
         : [],
     );
+  });
+});
+
+describe('the PodMonitor in the API server', () => {
+  it('is admitted with every field (the alternative to the ServiceMonitor), and goes with the release', { timeout: 120_000 }, async () => {
+    const ns = 'podmonitor';
+    await createNamespace(ns);
+    await helm('install', 'orbit', CHART, '--namespace', ns, '--set', 'monitoring.podMonitor.enabled=true', '--set', 'monitoring.podMonitor.interval=15s', '--set', 'monitoring.prometheusRule.enabled=true');
+    const objects = await manifestObjects('orbit', ns);
+    const monitor = objects.find((o) => o.kind === 'PodMonitor')!;
+    expect(monitor).toBeDefined();
+    expect(objects.map((o) => o.kind)).not.toContain('ServiceMonitor');
+    const stored = await server.api.get<K8sObject>(pathOf(monitor, ns));
+    expect(stored.spec).toMatchObject(monitor.spec!);
+    expect((stored.spec as { podMetricsEndpoints: { port: string; interval: string }[] }).podMetricsEndpoints[0]).toMatchObject({ port: 'http', interval: '15s' });
+    await helm('uninstall', 'orbit', '--namespace', ns, '--wait');
+    expect(await server.api.listNamespace(ns)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // The Helm chart, rendered by the real helm for several values sets: helm lint --strict, kubeconform
 // -strict against schemas of the Kubernetes release we test against (made offline from its
-// OpenAPI document, plus the Gateway API CRDs), and assertions on the rendered objects.
+// OpenAPI document, plus the Gateway API and Prometheus Operator CRDs), and assertions on the
+// rendered objects.
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { spawnService } from '@chatorbit/shared/testing';
 import { configDoc } from './lib/config-doc.ts';
+import { monitoringCopies, monitoringSources } from './lib/monitoring-files.ts';
 import {
   allContainers,
   find,
@@ -40,8 +42,9 @@ const EXTERNAL_REFERENCES: Record<string, string[]> = {
     'Secret/chatorbit-redis-url', 'Secret/chatorbit-mongo-url', 'Secret/chatorbit-jwt-keys', 'Secret/chatorbit-admin',
     'ServiceAccount/chatorbit-runtime',
   ],
-  everything: ['Secret/registry-credentials', 'Secret/chat-tls'],
+  everything: ['Secret/registry-credentials', 'Secret/chat-tls', 'Secret/otlp-credentials'],
   'k8s/dev': [],
+  'k8s/dev+monitoring': [],
 };
 
 let schemaDir: string;
@@ -49,7 +52,7 @@ let store: SchemaStore;
 
 beforeAll(() => {
   schemaDir = mkdtempSync(join(tmpdir(), 'chatorbit-schemas-'));
-  store = new SchemaStore(join(tools.kubernetesDir(), 'swagger.json'), [tools.gatewayApiCrds()]);
+  store = new SchemaStore(join(tools.kubernetesDir(), 'swagger.json'), [tools.gatewayApiCrds(), tools.prometheusOperatorCrds()]);
 });
 
 afterAll(() => {
@@ -80,7 +83,7 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
   let objects: K8sObject[];
   let workloads: Workload[];
   // Object names: the dev values set fullnameOverride.
-  const prefix = setName === 'k8s/dev' ? 'chatorbit' : 'orbit-chatorbit';
+  const prefix = setName.startsWith('k8s/dev') ? 'chatorbit' : 'orbit-chatorbit';
 
   beforeAll(async () => {
     ({ yaml, objects } = await helmTemplate(valuesFiles));
@@ -156,7 +159,13 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       return workloads.filter((w) => matches(s, w.spec.template.metadata.labels));
     };
     for (const svc of objects.filter((o) => o.kind === 'Service')) {
-      const spec = svc.spec as { selector: Record<string, string>; ports: { name: string; targetPort: string | number }[] };
+      const spec = svc.spec as { selector?: Record<string, string>; ports: { name: string; targetPort: string | number }[] };
+      if (svc.metadata.name === `${prefix}-blocked`) {
+        // The backend of ingress.blockedPaths: it must select nothing, so that nothing answers there.
+        expect(spec.selector, svc.metadata.name).toBeUndefined();
+        continue;
+      }
+      if (!spec.selector) throw new Error(`Service ${svc.metadata.name} has no selector`);
       const targets = selects(spec.selector);
       expect(targets, `Service ${svc.metadata.name} selects exactly one workload`).toHaveLength(1);
       const ports = targets[0]!.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
@@ -233,11 +242,14 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
       const container = deployment.spec.template.spec.containers[0]!;
       const configMap = find(objects, 'ConfigMap', container.envFrom![0]!.configMapRef!.name);
       const names = [...Object.keys(configMap.data ?? {}), ...(container.env ?? []).map((e) => e.name)];
-      // CHART_MONGO_PASSWORD only feeds $(CHART_MONGO_PASSWORD) in MONGO_URL. JWT_VERIFY_KEYS_DIR
-      // comes with key rotation in auth (being added at the same time; not in docs/CONFIG.md yet).
-      // NODE_OPTIONS is Node's own (chat.nodeOptions), not a setting of the service.
-      const ahead = service === 'auth' ? ['JWT_VERIFY_KEYS_DIR'] : service === 'chat' ? ['NODE_OPTIONS'] : [];
-      const unknown = names.filter((n) => !doc.get(service)!.has(n) && n !== 'CHART_MONGO_PASSWORD' && !ahead.includes(n));
+      // CHART_MONGO_PASSWORD only feeds $(CHART_MONGO_PASSWORD) in MONGO_URL, CHART_POD_NAME
+      // $(CHART_POD_NAME) in OTEL_RESOURCE_ATTRIBUTES. JWT_VERIFY_KEYS_DIR comes with key rotation
+      // in auth (being added at the same time; not in docs/CONFIG.md yet). NODE_OPTIONS is Node's
+      // own (chat.nodeOptions, the tracing module), OTEL_* OpenTelemetry's (docs/OBSERVABILITY.md):
+      // not settings of the service.
+      const ahead = service === 'auth' ? ['JWT_VERIFY_KEYS_DIR'] : [];
+      const runtime = (n: string) => n === 'NODE_OPTIONS' || n.startsWith('OTEL_') || n === 'CHART_MONGO_PASSWORD' || n === 'CHART_POD_NAME';
+      const unknown = names.filter((n) => !doc.get(service)!.has(n) && !runtime(n) && !ahead.includes(n));
       expect(unknown, service).toEqual([]);
       expect(new Set(names).size, `${service} sets each variable once`).toBe(names.length);
       for (const [k, v] of Object.entries(configMap.data ?? {})) expect(typeof v, `${service} ${k} is a string`).toBe('string');
@@ -284,24 +296,31 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
     if (routes.length > 0) {
       // Both sockets straight to chat (it serves /ws and the original frontend's /ws/chat itself),
       // each on exactly that path, everything else to the gateway.
-      expect([...new Set(routes.map((r) => `${r.path} ${r.service}`))].sort()).toEqual([`/ ${prefix}-gateway`, `/ws ${prefix}-chat`, `/ws/chat ${prefix}-chat`]);
+      // /metrics and /readyz (ingress.blockedPaths) to the Service without endpoints, never to the gateway.
+      expect([...new Set(routes.map((r) => `${r.path} ${r.service}`))].sort()).toEqual([
+        `/ ${prefix}-gateway`, `/metrics ${prefix}-blocked`, `/readyz ${prefix}-blocked`, `/ws ${prefix}-chat`, `/ws/chat ${prefix}-chat`,
+      ]);
       // Chat gets the path the client asked for: no Ingress rewrites anything.
       for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
         expect(Object.keys(ing.metadata.annotations ?? {}).filter((k) => k.includes('rewrite')), ing.metadata.name).toEqual([]);
       }
     }
     for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
-      const rules = (route.spec as { rules: { matches: { path: { type: string; value: string } }[]; backendRefs: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
+      const rules = (route.spec as { rules: { matches: { path: { type: string; value: string } }[]; backendRefs?: { name: string; port: number }[]; filters?: unknown[] }[] }).rules;
       const byPath = new Map(rules.flatMap((r) => r.matches.map((m) => [m.path.value, { type: m.path.type, rule: r }] as const)));
-      expect([...byPath.keys()].sort()).toEqual(['/', '/ws', '/ws/chat']);
+      expect([...byPath.keys()].sort()).toEqual(['/', '/metrics', '/readyz', '/ws', '/ws/chat']);
+      // httpRoute.blockedPaths: one rule without backends (and no filter), so nothing is forwarded.
+      for (const path of ['/metrics', '/readyz']) {
+        expect(byPath.get(path), path).toEqual({ type: 'PathPrefix', rule: { matches: [{ path: { type: 'PathPrefix', value: '/metrics' } }, { path: { type: 'PathPrefix', value: '/readyz' } }] } });
+      }
       for (const path of ['/ws', '/ws/chat']) {
         expect(byPath.get(path)!.type, path).toBe('Exact');
-        expect(byPath.get(path)!.rule.backendRefs.map((b) => b.name), path).toEqual([`${prefix}-chat`]);
+        expect(byPath.get(path)!.rule.backendRefs!.map((b) => b.name), path).toEqual([`${prefix}-chat`]);
       }
-      expect(byPath.get('/')!.rule.backendRefs.map((b) => b.name)).toEqual([`${prefix}-gateway`]);
+      expect(byPath.get('/')!.rule.backendRefs!.map((b) => b.name)).toEqual([`${prefix}-gateway`]);
       // Plain matches: no URLRewrite (or any other filter) on any rule.
       for (const r of rules) expect(r.filters ?? []).toEqual([]);
-      for (const r of rules) for (const b of r.backendRefs) expect(services.has(b.name)).toBe(true);
+      for (const r of rules) for (const b of r.backendRefs ?? []) expect(services.has(b.name)).toBe(true);
     }
   });
 
@@ -345,7 +364,9 @@ describe.each(Object.entries(VALUES_SETS))('values set "%s"', (setName, valuesFi
     for (const o of objects) {
       expect(o.metadata.name, `${o.kind} ${o.metadata.name}`).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
       expect(o.metadata.name.length, o.metadata.name).toBeLessThanOrEqual(o.kind === 'StatefulSet' ? 52 : 63);
-      expect(o.metadata.namespace ?? 'chat', `${o.kind} ${o.metadata.name} namespace`).toBe('chat');
+      // The everything set puts the dashboard ConfigMaps where Grafana runs (monitoring.dashboards.namespace).
+      const dashboard = o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}-dashboard-`);
+      expect(o.metadata.namespace ?? 'chat', `${o.kind} ${o.metadata.name} namespace`).toBe(dashboard && setName === 'everything' ? 'monitoring' : 'chat');
     }
   });
 });
@@ -402,6 +423,14 @@ describe('values.schema.json', () => {
     ['ingress.legacyWsPath.enabled=true', /at '\/ingress': additional properties 'legacyWsPath' not allowed/],
     ['externalMongodb.url=postgres://db', /at '\/externalMongodb\/url': '.*' does not match pattern/],
     ['auth.jwt.verifyKeysDirEnv=jwt-dir', /at '\/auth\/jwt\/verifyKeysDirEnv': 'jwt-dir' does not match pattern/],
+    ['tracing.extraEnv[0].name=NODE_OPTIONS', /at '\/tracing\/extraEnv\/0\/name': 'NODE_OPTIONS' does not match pattern/],
+    ['tracing.extraEnv[0].name=OTEL_BSP_MAX_QUEUE_SIZE', /at '\/tracing\/extraEnv\/0': 'oneOf' failed, none matched/],
+    ['tracing.sampler=sometimes', /at '\/tracing\/sampler': value must be one of/],
+    ['tracing.samplerRatio=2', /at '\/tracing\/samplerRatio': maximum: got 2, want 1/],
+    ['tracing.otlpEndpoint=collector:4318', /at '\/tracing\/otlpEndpoint': 'collector:4318' does not match pattern/],
+    ['monitoring.serviceMonitor.interval=often', /at '\/monitoring\/serviceMonitor\/interval': 'often' does not match pattern/],
+    ['monitoring.dashboards.lable=x', /at '\/monitoring\/dashboards': additional properties 'lable' not allowed/],
+    ['ingress.blockedPaths={metrics}', /at '\/ingress\/blockedPaths\/0': 'metrics' does not match pattern/],
   ])('refuses %s, naming the value', async (set, message) => {
     const result = await helmTemplateRaw([], { set: [set] });
     expect(result.code).not.toBe(0);
@@ -429,6 +458,10 @@ describe('checks the schema cannot express', () => {
     [['chat.terminationGracePeriodSeconds=30'], 'chat.terminationGracePeriodSeconds (30) must be greater than chat.preStopSleepSeconds + chat.shutdownTimeoutSeconds (50)'],
     [['common.redisReplicaAcks=3'], 'common.redisReplicaAcks (3) cannot exceed the replicas of the master (redis.replicas - 1 = 2)'],
     [['httpRoute.enabled=true'], 'httpRoute.parentRefs: name at least one Gateway'],
+    [['monitoring.serviceMonitor.enabled=true', 'monitoring.podMonitor.enabled=true'], 'monitoring.serviceMonitor.enabled and monitoring.podMonitor.enabled: choose one'],
+    [['tracing.enabled=true'], 'tracing.enabled=true needs tracing.otlpEndpoint (OTEL_EXPORTER_OTLP_ENDPOINT), or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in tracing.extraEnv'],
+    [['tracing.enabled=true', 'tracing.otlpEndpoint=http://c:4318', 'tracing.extraEnv[0].name=OTEL_SERVICE_NAME', 'tracing.extraEnv[0].value=x'], 'tracing.extraEnv: OTEL_SERVICE_NAME is set by the chart'],
+    [['tracing.enabled=true', 'tracing.otlpEndpoint=http://c:4318', 'tracing.extraEnv[0].name=OTEL_BSP_MAX_QUEUE_SIZE', 'tracing.extraEnv[0].value=1', 'tracing.extraEnv[1].name=OTEL_BSP_MAX_QUEUE_SIZE', 'tracing.extraEnv[1].value=2'], 'tracing.extraEnv: OTEL_BSP_MAX_QUEUE_SIZE is listed twice'],
   ])('refuses %j: %s', async (set, message) => {
     const result = await helmTemplateRaw([], { set });
     expect(result.code).not.toBe(0);
@@ -602,6 +635,223 @@ describe('docker-compose.yaml', () => {
   });
 });
 
+describe('monitoring hooks (monitoring.*) and tracing', () => {
+  const read = (path: string) => readFileSync(join(CHART, '../..', path), 'utf8');
+  const ALL_ON = ['monitoring.serviceMonitor.enabled=true', 'monitoring.prometheusRule.enabled=true', 'monitoring.dashboards.enabled=true'];
+  const kinds = (objects: K8sObject[]) => new Set(objects.map((o) => o.kind));
+
+  it('keeps the chart\'s copies of monitoring/ current (pnpm dashboards / pnpm chart:monitoring writes them)', () => {
+    const sources = monitoringSources();
+    expect([...sources.keys()]).toContain('alerts.rules.yaml');
+    expect([...sources.keys()].filter((f) => f.startsWith('dashboards/')).length).toBeGreaterThanOrEqual(5);
+    const copies = monitoringCopies();
+    expect([...copies.keys()].sort(), 'the same files').toEqual([...sources.keys()].sort());
+    for (const [file, content] of sources) expect(copies.get(file), `files/monitoring/${file} is stale: run pnpm chart:monitoring`).toBe(content);
+  });
+
+  it('creates none of it by default (no CRD needed), and all of it when asked', async () => {
+    const { objects } = await helmTemplate([]);
+    for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule']) expect(kinds(objects)).not.toContain(kind);
+    expect(objects.filter((o) => o.metadata.labels?.grafana_dashboard !== undefined)).toEqual([]);
+    const on = await helmTemplate([], { set: ALL_ON });
+    expect([...kinds(on.objects)]).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    expect(on.objects.filter((o) => o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(5);
+  });
+
+  it('PrometheusRule: the groups of monitoring/alerts.rules.yaml, unchanged by default', async () => {
+    const source = parseYaml(read('monitoring/alerts.rules.yaml')) as { groups: unknown[] };
+    const { objects } = await helmTemplate([], { set: ['monitoring.prometheusRule.enabled=true'] });
+    const rule = find(objects, 'PrometheusRule', 'orbit-chatorbit');
+    expect(rule.spec).toEqual({ groups: source.groups });
+  });
+
+  it('PrometheusRule: ruleLabels on every alert (its own labels win), runbook_url under runbookBaseUrl, nothing else changed', async () => {
+    const source = parseYaml(read('monitoring/alerts.rules.yaml')) as { groups: { name: string; rules: AlertRule[] }[] };
+    const { objects } = await helmTemplate([join(CHART, 'ci/everything-values.yaml')], { set: ['monitoring.prometheusRule.ruleLabels.severity=page'] });
+    const rule = find(objects, 'PrometheusRule', 'orbit-chatorbit');
+    expect(rule.metadata.labels?.release).toBe('kube-prometheus-stack');
+    const groups = (rule.spec as { groups: { name: string; rules: AlertRule[] }[] }).groups;
+    expect(groups.map((g) => g.name)).toEqual(source.groups.map((g) => g.name));
+    const rendered = groups.flatMap((g) => g.rules);
+    const original = source.groups.flatMap((g) => g.rules);
+    expect(rendered).toHaveLength(original.length);
+    rendered.forEach((r, i) => {
+      const o = original[i]!;
+      expect(r.labels, r.alert).toEqual({ ...o.labels, team: 'chat' });
+      expect(o.annotations.runbook_url).toBe(`docs/RUNBOOKS.md#${o.alert.toLowerCase()}`);
+      expect(r.annotations.runbook_url).toBe(`https://github.com/chatorbit/chatorbit/blob/main/docs/RUNBOOKS.md#${o.alert.toLowerCase()}`);
+      expect({ ...r, labels: undefined, annotations: { ...r.annotations, runbook_url: undefined } }).toEqual({ ...o, labels: undefined, annotations: { ...o.annotations, runbook_url: undefined } });
+    });
+  });
+
+  it('dashboards: one ConfigMap per JSON file, holding exactly that file, with the sidecar label', async () => {
+    const sources = [...monitoringSources()].filter(([f]) => f.startsWith('dashboards/'));
+    const { objects } = await helmTemplate([], { set: ['monitoring.dashboards.enabled=true'] });
+    const maps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+    expect(maps.map((m) => m.metadata.name).sort()).toEqual(sources.map(([f]) => `orbit-chatorbit-dashboard-${f.slice('dashboards/'.length, -'.json'.length)}`).sort());
+    for (const [file, content] of sources) {
+      const name = file.slice('dashboards/'.length);
+      const map = find(objects, 'ConfigMap', `orbit-chatorbit-dashboard-${name.replace(/\.json$/, '')}`);
+      expect(Object.keys(map.data!)).toEqual([name]);
+      expect(map.data![name], name).toBe(content);
+      const dashboard = JSON.parse(map.data![name]!) as { uid: string; title: string };
+      expect(dashboard).toEqual(JSON.parse(read(`monitoring/${file}`)));
+      expect(dashboard.uid).toMatch(/^chatorbit-/);
+      expect(map.metadata.namespace).toBe('chat');
+      expect(map.metadata.annotations ?? {}, 'no folder annotation unless a folder is set').toEqual({});
+    }
+  });
+
+  it('dashboards: label, value, folder and namespace are configurable', async () => {
+    const { objects } = await helmTemplate([], {
+      set: ['monitoring.dashboards.enabled=true', 'monitoring.dashboards.label=grafana.com/dashboard', 'monitoring.dashboards.labelValue=chat', 'monitoring.dashboards.folder=Chat Orbit', 'monitoring.dashboards.folderAnnotation=k8s-sidecar-target-directory', 'monitoring.dashboards.namespace=grafana'],
+    });
+    const maps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-'));
+    expect(maps).toHaveLength(5);
+    for (const map of maps) {
+      expect(map.metadata.labels!['grafana.com/dashboard']).toBe('chat');
+      expect(map.metadata.labels!.grafana_dashboard).toBeUndefined();
+      expect(map.metadata.annotations).toEqual({ 'k8s-sidecar-target-directory': 'Chat Orbit' });
+      expect(map.metadata.namespace).toBe('grafana');
+    }
+    // The everything set: its own label value and extra labels, in the folder ChatOrbit.
+    const everything = (await helmTemplate([join(CHART, 'ci/everything-values.yaml')])).objects.filter((o) => o.metadata.name.includes('-dashboard-'));
+    for (const map of everything) {
+      expect(map.metadata.labels).toMatchObject({ grafana_dashboard: 'chatorbit', 'example.com/dashboards': 'true', team: 'platform' });
+      expect(map.metadata.annotations).toEqual({ grafana_folder: 'ChatOrbit' });
+    }
+  });
+
+  it.each([['ServiceMonitor', 'Service'], ['PodMonitor', 'Pod']] as const)(
+    '%s: scrapes /metrics on the `http` port of exactly the four services, and sets namespace, pod, service and a job containing "chatorbit"',
+    async (kind, target) => {
+      const key = kind === 'ServiceMonitor' ? 'serviceMonitor' : 'podMonitor';
+      for (const [release, fullname, jobPrefix] of [['orbit', undefined, 'orbit-chatorbit'], ['chatorbit', undefined, 'chatorbit'], ['prod', 'chat', 'chatorbit-chat']] as const) {
+        const { objects } = await helmTemplate([], { release, set: [`monitoring.${key}.enabled=true`, `monitoring.${key}.labels.release=kps`, ...(fullname ? [`fullnameOverride=${fullname}`] : [])] });
+        const monitor = find(objects, kind, fullname ?? (release === 'chatorbit' ? 'chatorbit' : `${release}-chatorbit`));
+        expect(monitor.metadata.labels?.release).toBe('kps');
+        const spec = monitor.spec as unknown as MonitorSpec;
+        expect(spec.namespaceSelector).toEqual({ matchNames: ['chat'] });
+        // What it selects: the four Services (or their pods), nothing else of the release.
+        const candidates = target === 'Service'
+          ? objects.filter((o) => o.kind === 'Service').map((o) => ({ name: o.metadata.name, labels: o.metadata.labels ?? {}, ports: (o.spec as { ports: { name: string }[] }).ports.map((p) => p.name) }))
+          : objects.filter(isWorkload).map((w) => ({ name: w.metadata.name, labels: w.spec.template.metadata.labels, ports: w.spec.template.spec.containers.flatMap((c) => (c.ports ?? []).map((p) => p.name)) }));
+        const selected = candidates.filter((c) => matches(spec.selector, c.labels));
+        expect(selected.map((c) => c.labels[COMPONENT]).sort(), release).toEqual([...SERVICES].sort());
+        const endpoints = spec.endpoints ?? spec.podMetricsEndpoints!;
+        expect(endpoints).toHaveLength(1);
+        const endpoint = endpoints[0]!;
+        expect(endpoint).toMatchObject({ port: 'http', path: '/metrics', honorLabels: true });
+        for (const c of selected) expect(c.ports, c.name).toContain(endpoint.port);
+        const meta = `__meta_kubernetes_${target.toLowerCase()}_label_app_kubernetes_io_component`;
+        expect(endpoint.relabelings).toEqual([
+          { sourceLabels: ['__meta_kubernetes_namespace'], targetLabel: 'namespace' },
+          { sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'pod' },
+          { sourceLabels: [meta], targetLabel: 'service' },
+          { sourceLabels: [meta], targetLabel: 'job', replacement: `${jobPrefix}-\${1}` },
+        ]);
+        expect(jobPrefix).toContain('chatorbit');
+      }
+    },
+  );
+
+  it('ServiceMonitor: interval, timeout and more relabelings from the values (the chart\'s come first)', async () => {
+    const { objects } = await helmTemplate([join(CHART, 'ci/everything-values.yaml')]);
+    const endpoint = (find(objects, 'ServiceMonitor', 'orbit-chatorbit').spec as unknown as MonitorSpec).endpoints![0]!;
+    expect(endpoint).toMatchObject({ interval: '30s', scrapeTimeout: '10s', metricRelabelings: [{ action: 'drop', sourceLabels: ['__name__'], regex: 'chatorbit_nodejs_heap_space_.*' }] });
+    expect(endpoint.relabelings.map((r) => r.targetLabel)).toEqual(['namespace', 'pod', 'service', 'job', 'cluster']);
+  });
+
+  it('tracing off (default): no OTEL_* variable and no tracing module in any service', async () => {
+    for (const valuesFiles of [[], [join(CHART, 'ci/production-values.yaml')]]) {
+      const { objects } = await helmTemplate(valuesFiles);
+      for (const service of SERVICES) {
+        const c = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${service}`).spec.template.spec.containers[0]!;
+        const configMap = find(objects, 'ConfigMap', `orbit-chatorbit-${service}`).data ?? {};
+        const names = [...(c.env ?? []).map((e) => e.name), ...Object.keys(configMap)];
+        expect(names.filter((n) => n.startsWith('OTEL_') || n === 'CHART_POD_NAME'), service).toEqual([]);
+        expect(c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '', service).not.toContain('--import');
+      }
+    }
+  });
+
+  it('tracing on: every service loads the tracing module (after chat.nodeOptions) and gets the OTEL_* variables', async () => {
+    const { objects } = await helmTemplate([join(CHART, 'ci/everything-values.yaml')]);
+    const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { tracing: { loaderPath: string } };
+    for (const service of SERVICES) {
+      const c = find<Workload>(objects, 'Deployment', `orbit-chatorbit-${service}`).spec.template.spec.containers[0]!;
+      const env = new Map((c.env ?? []).map((e) => [e.name, e]));
+      const value = (n: string) => env.get(n)?.value;
+      expect(value('NODE_OPTIONS'), service).toBe(
+        service === 'chat' ? `--max-semi-space-size=16 --max-old-space-size=768 --import=${values.tracing.loaderPath}` : `--import=${values.tracing.loaderPath}`,
+      );
+      expect(value('OTEL_SERVICE_NAME')).toBe(`chatorbit-${service}`);
+      expect(value('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe('http://otel-collector.observability:4318');
+      expect(value('OTEL_EXPORTER_OTLP_PROTOCOL')).toBe('http/protobuf');
+      expect(value('OTEL_TRACES_SAMPLER')).toBe('parentbased_traceidratio');
+      expect(value('OTEL_TRACES_SAMPLER_ARG')).toBe('0.1');
+      expect(value('OTEL_RESOURCE_ATTRIBUTES')).toBe(`deployment.environment.name=staging,k8s.deployment.name=orbit-chatorbit-${service},k8s.namespace.name=chat,k8s.pod.name=$(CHART_POD_NAME)`);
+      // $(CHART_POD_NAME) is expanded by the kubelet only if it is defined before.
+      const names = (c.env ?? []).map((e) => e.name);
+      expect(names.indexOf('CHART_POD_NAME')).toBeLessThan(names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
+      expect(env.get('CHART_POD_NAME')!.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+      // tracing.extraEnv, as given (a Secret reference included).
+      expect(env.get('OTEL_EXPORTER_OTLP_HEADERS')!.valueFrom).toEqual({ secretKeyRef: { name: 'otlp-credentials', key: 'headers' } });
+      expect(value('OTEL_BSP_MAX_QUEUE_SIZE')).toBe('4096');
+    }
+    // A sampler without a ratio gets no OTEL_TRACES_SAMPLER_ARG; chat without nodeOptions only the module.
+    const { objects: plain } = await helmTemplate([], { set: ['tracing.enabled=true', 'tracing.otlpEndpoint=http://c:4318', 'tracing.sampler=parentbased_always_on', 'chat.nodeOptions='] });
+    const chat = find<Workload>(plain, 'Deployment', 'orbit-chatorbit-chat').spec.template.spec.containers[0]!;
+    expect(chat.env!.find((e) => e.name === 'NODE_OPTIONS')!.value).toBe(`--import=${values.tracing.loaderPath}`);
+    expect(chat.env!.map((e) => e.name)).not.toContain('OTEL_TRACES_SAMPLER_ARG');
+    expect(chat.env!.map((e) => e.name)).not.toContain('OTEL_EXPORTER_OTLP_PROTOCOL');
+  });
+
+  it('tracing.loaderPath is where the image has services/shared/src/tracing.ts', () => {
+    const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { tracing: { loaderPath: string } };
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^COPY --from=build \/src\/services \/app\/services$/m);
+    expect(values.tracing.loaderPath).toBe('/app/services/shared/src/tracing.ts');
+    expect(() => read('services/shared/src/tracing.ts')).not.toThrow();
+    // The image keeps shared and deletes only tests.
+    expect(dockerfile).toContain("! -name shared ! -name \"$SERVICE\" -exec rm -rf {} +");
+    expect(dockerfile).toContain("find services -name '*.test.ts' -delete");
+  });
+
+  it('blockedPaths empty: /metrics and /readyz go to the gateway like everything else, and no blocked Service exists', async () => {
+    const { objects } = await helmTemplate([], { set: ['ingress.enabled=true', 'ingress.blockedPaths=null', 'httpRoute.enabled=true', 'httpRoute.parentRefs[0].name=gw', 'httpRoute.blockedPaths=null'] });
+    expect(objects.filter((o) => o.metadata.name.endsWith('-blocked'))).toEqual([]);
+    const paths = objects.filter((o) => o.kind === 'Ingress').flatMap((i) => (i.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules.flatMap((r) => r.http.paths.map((p) => p.path)));
+    expect(paths.sort()).toEqual(['/', '/ws', '/ws/chat']);
+    const rules = (find(objects, 'HTTPRoute', 'orbit-chatorbit').spec as { rules: unknown[] }).rules;
+    expect(rules).toHaveLength(2);
+  });
+});
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+interface MonitorEndpoint {
+  port: string;
+  path: string;
+  honorLabels: boolean;
+  interval?: string;
+  scrapeTimeout?: string;
+  relabelings: { sourceLabels?: string[]; targetLabel?: string; replacement?: string }[];
+  metricRelabelings?: unknown[];
+}
+
+interface MonitorSpec {
+  namespaceSelector: { matchNames: string[] };
+  selector: LabelSelector;
+  endpoints?: MonitorEndpoint[];
+  podMetricsEndpoints?: MonitorEndpoint[];
+}
+
 describe('delivery files agree with the chart', () => {
   const repo = join(CHART, '../..');
   const read = (path: string) => readFileSync(join(repo, path), 'utf8');
@@ -637,6 +887,36 @@ describe('delivery files agree with the chart', () => {
       const image = find<Workload>(objects, 'Deployment', `chatorbit-${service}`).spec.template.spec.containers[0]!.image;
       expect(image).toBe(`registry.test/${service}:dev-tag`);
     }
+  });
+
+  it('kube-prometheus-stack (k8s/) picks up the chart\'s monitors, rules and dashboards whatever their labels, and may scrape the services', async () => {
+    const kps = parseYaml(read('k8s/kube-prometheus-stack-values.yaml')) as {
+      prometheus: { prometheusSpec: Record<string, unknown> };
+      grafana: { sidecar: { dashboards: { enabled: boolean; label: string; labelValue: string; searchNamespace: string; folderAnnotation: string; provider: { foldersFromFilesStructure: boolean } } } };
+    };
+    const spec = kps.prometheus.prometheusSpec;
+    for (const kind of ['serviceMonitor', 'podMonitor', 'rule']) {
+      expect(spec[`${kind}SelectorNilUsesHelmValues`], kind).toBe(false);
+      expect(spec[`${kind}Selector`], kind).toEqual({});
+      expect(spec[`${kind}NamespaceSelector`], kind).toEqual({});
+    }
+    // Grafana's sidecar looks for the label, value and folder annotation the chart sets.
+    const { objects } = await helmTemplate([join(repo, 'k8s/dev-values.yaml'), join(repo, 'k8s/monitoring-values.yaml')]);
+    const dashboards = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('chatorbit-dashboard-'));
+    expect(dashboards).toHaveLength(5);
+    const sidecar = kps.grafana.sidecar.dashboards;
+    expect(sidecar).toMatchObject({ enabled: true, searchNamespace: 'ALL', provider: { foldersFromFilesStructure: true } });
+    for (const map of dashboards) {
+      expect(map.metadata.labels![sidecar.label]).toBe(sidecar.labelValue);
+      expect(map.metadata.annotations![sidecar.folderAnnotation]).toBe('ChatOrbit');
+    }
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    // The stack's namespace (README: `-n monitoring`) may reach every service's /metrics.
+    for (const np of objects.filter((o) => o.kind === 'NetworkPolicy' && ['auth', 'user'].includes(o.metadata.labels![COMPONENT]!))) {
+      const rules = (np.spec as { ingress: { from: { namespaceSelector?: LabelSelector }[] }[] }).ingress;
+      expect(rules.some((r) => r.from.some((p) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring')), np.metadata.name).toBe(true);
+    }
+    expect(read('README.md')).toContain('-n monitoring --create-namespace -f k8s/kube-prometheus-stack-values.yaml');
   });
 
   it('kind publishes the node port ingress-nginx listens on as localhost:8080, where the e2e job goes', () => {

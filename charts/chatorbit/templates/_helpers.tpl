@@ -205,6 +205,36 @@ helm.sh/resource-policy: keep
 {{- if and .Values.redis.enabled (gt (int .Values.common.redisReplicaAcks) (sub (int .Values.redis.replicas) 1 | int)) -}}
 {{- fail (printf "common.redisReplicaAcks (%d) cannot exceed the replicas of the master (redis.replicas - 1 = %d): every send would wait for acknowledgements that never come" (int .Values.common.redisReplicaAcks) (sub (int .Values.redis.replicas) 1 | int)) -}}
 {{- end -}}
+{{- if and .Values.monitoring.serviceMonitor.enabled .Values.monitoring.podMonitor.enabled -}}
+{{- fail "monitoring.serviceMonitor.enabled and monitoring.podMonitor.enabled: choose one, or Prometheus scrapes every pod twice (and the alerts count everything twice)" -}}
+{{- end -}}
+{{- if .Values.tracing.enabled -}}
+{{- $names := list -}}
+{{- $chartEnv := include "chatorbit.tracingChartEnv" . | fromJsonArray -}}
+{{- range .Values.tracing.extraEnv -}}
+{{- if has .name $chartEnv -}}
+{{- fail (printf "tracing.extraEnv: %s is set by the chart (tracing.otlpEndpoint, protocol, sampler, samplerRatio, resourceAttributes; OTEL_SERVICE_NAME per service)" .name) -}}
+{{- end -}}
+{{- if has .name $names -}}
+{{- fail (printf "tracing.extraEnv: %s is listed twice" .name) -}}
+{{- end -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- if not (or .Values.tracing.otlpEndpoint (has "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" $names)) -}}
+{{- fail "tracing.enabled=true needs tracing.otlpEndpoint (OTEL_EXPORTER_OTLP_ENDPOINT), or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in tracing.extraEnv: without an endpoint the services load no tracing at all" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Prometheus job of the services' scrape: <jobPrefix>-<service>, always with "chatorbit" in it. */}}
+{{- define "chatorbit.jobPrefix" -}}
+{{- $fullname := include "chatorbit.fullname" . -}}
+{{- ternary $fullname (printf "chatorbit-%s" $fullname) (contains "chatorbit" $fullname) -}}
+{{- end -}}
+
+{{/* The OTEL_* variables the chart sets itself when tracing is on (a JSON list). */}}
+{{- define "chatorbit.tracingChartEnv" -}}
+{{- list "OTEL_SERVICE_NAME" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_EXPORTER_OTLP_PROTOCOL" "OTEL_TRACES_SAMPLER" "OTEL_TRACES_SAMPLER_ARG" "OTEL_RESOURCE_ATTRIBUTES" | toJson -}}
 {{- end -}}
 
 {{/* An environment variable's value as a string; whole numbers without an exponent. */}}
@@ -267,6 +297,105 @@ environment variables: what the chart derives from its values, then <component>.
 {{- $_ := set $env $key (include "chatorbit.envValue" $value) -}}
 {{- end -}}
 {{- toYaml $env -}}
+{{- end -}}
+
+{{/*
+NODE_OPTIONS of one service (dict "ctx" $ "component" "chat"): chat.nodeOptions (chat only), then
+the tracing module (--import, every service) when tracing is on. Empty: NODE_OPTIONS is not set.
+*/}}
+{{- define "chatorbit.nodeOptions" -}}
+{{- $options := list -}}
+{{- if and (eq .component "chat") .ctx.Values.chat.nodeOptions -}}
+{{- $options = append $options .ctx.Values.chat.nodeOptions -}}
+{{- end -}}
+{{- if .ctx.Values.tracing.enabled -}}
+{{- $options = append $options (printf "--import=%s" .ctx.Values.tracing.loaderPath) -}}
+{{- end -}}
+{{- join " " $options -}}
+{{- end -}}
+
+{{/*
+The tracing environment of one service (dict "ctx" $ "component" "chat"): the standard OTEL_*
+variables that services/shared/src/tracing.ts and the OpenTelemetry SDK read.
+*/}}
+{{- define "chatorbit.tracingEnv" -}}
+{{- $t := .ctx.Values.tracing -}}
+{{- $attributes := dict
+  "k8s.namespace.name" .ctx.Release.Namespace
+  "k8s.pod.name" "$(CHART_POD_NAME)"
+  "k8s.deployment.name" (include "chatorbit.componentName" (dict "ctx" .ctx "component" .component))
+-}}
+{{- range $key, $value := $t.resourceAttributes -}}
+{{- $_ := set $attributes $key (include "chatorbit.envValue" $value) -}}
+{{- end -}}
+{{- $pairs := list -}}
+{{- range $key := keys $attributes | sortAlpha -}}
+{{- $pairs = append $pairs (printf "%s=%s" $key (index $attributes $key)) -}}
+{{- end -}}
+# Expanded into OTEL_RESOURCE_ATTRIBUTES below (Kubernetes $(VAR) syntax).
+- name: CHART_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "chatorbit-%s" .component | quote }}
+{{- with $t.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- with $t.protocol }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $t.sampler | quote }}
+{{- if hasSuffix "traceidratio" $t.sampler }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ include "chatorbit.envValue" $t.samplerRatio | quote }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $pairs | quote }}
+{{- range $t.extraEnv }}
+- name: {{ .name }}
+  {{- if hasKey . "valueFrom" }}
+  valueFrom:
+    {{- toYaml .valueFrom | nindent 4 }}
+  {{- else }}
+  value: {{ include "chatorbit.envValue" .value | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The env of one service's container (dict "ctx" $ "component" "chat"): storage credentials (not the
+gateway), the first admin (auth), NODE_OPTIONS, tracing. Empty when there is none.
+*/}}
+{{- define "chatorbit.containerEnv" -}}
+{{- $ctx := .ctx -}}
+{{- $v := index $ctx.Values .component -}}
+{{- if ne .component "gateway" }}
+{{- include "chatorbit.storageEnv" $ctx }}
+{{- end }}
+{{- with include "chatorbit.nodeOptions" . }}
+# Node.js runtime flags: chat.nodeOptions (chat), the tracing module (tracing.enabled).
+- name: NODE_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
+{{- if and (eq .component "auth") $v.admin.enabled }}
+- name: ADMIN_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "chatorbit.adminSecretName" $ctx }}
+      key: {{ if $v.admin.existingSecret }}{{ $v.admin.usernameKey }}{{ else }}username{{ end }}
+- name: ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "chatorbit.adminSecretName" $ctx }}
+      key: {{ if $v.admin.existingSecret }}{{ $v.admin.passwordKey }}{{ else }}password{{ end }}
+{{- end }}
+{{- if $ctx.Values.tracing.enabled }}
+{{ include "chatorbit.tracingEnv" . }}
+{{- end }}
 {{- end -}}
 
 {{/* The storage environment of auth, user and chat: Redis and MongoDB credentials from Secrets. */}}

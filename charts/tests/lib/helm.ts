@@ -11,6 +11,8 @@ export const VALUES_SETS: Record<string, string[]> = {
   'external-secrets': [join(CHART, 'ci/external-secrets-values.yaml')],
   everything: [join(CHART, 'ci/everything-values.yaml')],
   'k8s/dev': [join(CHART, '../../k8s/dev-values.yaml')],
+  // The dev values with the monitoring hooks, as the README installs them next to kube-prometheus-stack.
+  'k8s/dev+monitoring': [join(CHART, '../../k8s/dev-values.yaml'), join(CHART, '../../k8s/monitoring-values.yaml')],
 };
 
 export interface RenderOptions {

@@ -18,6 +18,7 @@ export const KUBERNETES_VERSION = '1.34.2';
 const HELM_VERSION = 'v3.22.0';
 const KUBECONFORM_VERSION = 'v0.8.0';
 const GATEWAY_API_VERSION = 'v1.4.0';
+const PROMETHEUS_OPERATOR_VERSION = 'v0.85.0';
 
 function cached(envVar: string, path: string, installer: string): string {
   const bin = process.env[envVar] || path;
@@ -31,6 +32,14 @@ export const tools = {
   /** Holds kube-apiserver and the OpenAPI v2 document (swagger.json) of the same release. */
   kubernetesDir: () => dirname(cached('KUBE_APISERVER_BIN', join(CACHE, `kube-apiserver-v${KUBERNETES_VERSION}/kube-apiserver`), 'install-kube-apiserver')),
   gatewayApiCrds: () => dirname(cached('GATEWAY_API_CRDS_DIR', join(CACHE, `gateway-api-${GATEWAY_API_VERSION}/gateway.networking.k8s.io_httproutes.yaml`), 'install-gateway-api-crds')),
+  /** ServiceMonitor, PodMonitor and PrometheusRule CRDs of the Prometheus Operator. */
+  prometheusOperatorCrds: () => {
+    const dir = process.env.PROMETHEUS_OPERATOR_CRDS_DIR || join(CACHE, `prometheus-operator-crds-${PROMETHEUS_OPERATOR_VERSION}`);
+    if (!existsSync(join(dir, 'monitoring.coreos.com_servicemonitors.yaml'))) {
+      throw new Error(`no Prometheus Operator CRDs in ${dir}: run \`bash .ci/install-prometheus-operator-crds\` (or set PROMETHEUS_OPERATOR_CRDS_DIR)`);
+    }
+    return dir;
+  },
   onPath: (name: string, aptPackage: string) => {
     const bin = findOnPath(name);
     if (!bin) throw new Error(`${name} not found on PATH: apt-get install ${aptPackage}`);
