@@ -113,7 +113,8 @@ describe('the chart in a real API server (admission only: no kubelet, so no pod 
     expect(out).toContain(`kubectl -n ${ns} port-forward`);
     expect(out).toContain(`get service -l app.kubernetes.io/instance=${release},app.kubernetes.io/component=gateway -o name`);
     expect(out).toContain(`get secret ${release}-chatorbit-admin -o jsonpath='{.data.password}'`);
-    expect(out).toContain('orbitctl --url http://localhost:8080');
+    expect(out).toContain(`orbitctl check -n ${ns} --release ${release}`);
+    expect(out).toContain('orbitctl login --server http://localhost:8080 --username');
 
     const objects = await manifestObjects(release, ns);
     expect(objects.length).toBeGreaterThan(30);
