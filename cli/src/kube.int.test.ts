@@ -4,15 +4,16 @@
 // so the test plays their part: it creates the gateway Service's EndpointSlice and the Redis pods,
 // and sets the workloads' status through the status subresource. The port-forward itself is the
 // one piece replaced (no kubelet could answer it): ORBITCTL_PORT_FORWARD_URL maps the gateway pod's
-// port to a real standalone ChatOrbit and the sentinel pod's port to a real Redis Sentinel group,
-// which the chart's credentials (read back from the API server) protect.
+// port to a real standalone ChatOrbit, the sentinel pod's port to a real Redis Sentinel group and
+// the MongoDB pod's port to a real FerretDB enforcing SCRAM, which the chart's credentials (read
+// back from the API server) protect.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startSentinelGroup, type SentinelGroup } from '@chatorbit/shared/testing';
+import { freePort, startSentinelGroup, type SentinelGroup, type SpawnedServer } from '@chatorbit/shared/testing';
 import { apiServerMissing, startApiServer, type ApiServer } from '../../charts/tests/lib/apiserver.ts';
 import { CHART, run, tools } from '../../charts/tests/lib/tools.ts';
-import { buildBundle, login, runBin, startWorld, tempDir, type World } from './testing/world.ts';
+import { buildBundle, login, runBin, startFerretWithUser, startWorld, tempDir, type World } from './testing/world.ts';
 
 // Skipped, saying why, only on a machine without kube-apiserver or etcd (CI installs both: .ci/run).
 const missing = apiServerMissing();
@@ -37,6 +38,8 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
   let server: ApiServer;
   let world: World;
   let sentinels: SentinelGroup;
+  let ferret: SpawnedServer;
+  let mongoPassword: string;
   let bin: string;
   let kubeconfig: string;
   let admin: { username: string; password: string };
@@ -103,29 +106,38 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
     const adminSecret = await api<Obj>('GET', secretPath(`${FULL}-admin`));
     admin = { username: decode(adminSecret.data!.username!), password: decode(adminSecret.data!.password!) };
     redisPassword = decode((await api<Obj>('GET', secretPath(`${FULL}-redis`))).data!['redis-password']!);
-    [world, sentinels] = await Promise.all([
+    // The services' MongoDB user (mongodb.username), whose password chat's MONGO_URL expands.
+    mongoPassword = decode((await api<Obj>('GET', secretPath(`${FULL}-mongodb`))).data!.password!);
+    [world, sentinels, ferret] = await Promise.all([
       startWorld({ redisUrl: inject('redisUrl'), mongoUrl: inject('mongoUrl'), name: 'kube', admin, chatNodes: 1 }),
       startSentinelGroup({ replicas: 1, sentinels: 1, masterName: 'orbit', password: redisPassword, sentinelPassword: redisPassword }),
+      startFerretWithUser('chatorbit', mongoPassword),
     ]);
 
     // The controllers' and kubelet's part: the gateway's endpoints (one pod ready, one starting),
-    // the Redis pods of the StatefulSet (one running and ready), every workload ready.
+    // the pods of the Redis and MongoDB StatefulSets (member 1 of each running and ready), every
+    // workload ready.
     await api('POST', `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`, gatewaySlice(true));
-    const redis = await api<Obj & { spec: { template: { metadata: { labels: Record<string, string> }; spec: { volumes?: Array<{ name: string }>; [k: string]: unknown } } } }>('GET', apps('statefulsets', `${FULL}-redis`));
-    for (const i of [0, 1, 2]) {
-      const name = `${FULL}-redis-${i}`;
-      const template = redis.spec.template;
-      await api('POST', `/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { ...template.metadata.labels, 'statefulset.kubernetes.io/pod-name': name } }, spec: { ...template.spec, hostname: name, subdomain: `${FULL}-redis-headless` } });
+    for (const component of ['redis', 'mongodb']) {
+      const sts = await api<Obj & { spec: { template: { metadata: { labels: Record<string, string> }; spec: { volumes?: unknown[]; [k: string]: unknown } }; volumeClaimTemplates?: Array<{ metadata: { name: string } }> } }>('GET', apps('statefulsets', `${FULL}-${component}`));
+      for (const i of [0, 1, 2]) {
+        const name = `${FULL}-${component}-${i}`;
+        const template = sts.spec.template;
+        // The StatefulSet controller adds a volume for each claim template.
+        const claims = (sts.spec.volumeClaimTemplates ?? []).map((c) => ({ name: c.metadata.name, persistentVolumeClaim: { claimName: `${c.metadata.name}-${name}` } }));
+        const spec = { ...template.spec, volumes: [...(template.spec.volumes ?? []), ...claims], hostname: name, subdomain: `${FULL}-${component}-headless` };
+        await api('POST', `/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { ...template.metadata.labels, 'statefulset.kubernetes.io/pod-name': name } }, spec });
+      }
+      const pod1 = await api<Obj>('GET', `/api/v1/namespaces/${NS}/pods/${FULL}-${component}-1/status`);
+      const now = new Date().toISOString();
+      await api('PUT', `/api/v1/namespaces/${NS}/pods/${FULL}-${component}-1/status`, {
+        ...pod1,
+        status: { phase: 'Running', podIP: component === 'redis' ? '10.244.0.21' : '10.244.0.31', conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })) },
+      });
     }
-    const pod1 = await api<Obj>('GET', `/api/v1/namespaces/${NS}/pods/${FULL}-redis-1/status`);
-    const now = new Date().toISOString();
-    await api('PUT', `/api/v1/namespaces/${NS}/pods/${FULL}-redis-1/status`, {
-      ...pod1,
-      status: { phase: 'Running', podIP: '10.244.0.21', conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })) },
-    });
     await allReady();
 
-    forwards = [`${GATEWAY_READY_POD}:8080=${world.url}`, `${FULL}-redis-1:26379=tcp://${sentinels.sentinels[0]!.host}:${sentinels.sentinels[0]!.port}`].join(',');
+    forwards = [`${GATEWAY_READY_POD}:8080=${world.url}`, `${FULL}-redis-1:26379=tcp://${sentinels.sentinels[0]!.host}:${sentinels.sentinels[0]!.port}`, `${FULL}-mongodb-1:27017=tcp://127.0.0.1:${new URL(ferret.url).port}`].join(',');
 
     // Contexts: the API server's admin as is, one with the namespace set, one user who may not read
     // Secrets (a ServiceAccount token), and a cluster that is down.
@@ -172,6 +184,7 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
 
   afterAll(async () => {
     await sentinels?.stop();
+    await ferret?.stop();
     await world?.close();
     await server?.stop();
     dir.remove();
@@ -322,7 +335,7 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
       `ok ${release}: StatefulSet ${FULL}-redis ready`,
       `ok ${release}: gateway pod ready behind its Service`,
       'ok redis: master known to the sentinels, replicas in sync',
-      'warn mongodb: primary elected',
+      'ok mongodb: primary elected',
       'ok chatorbit: gateway ready',
       'ok chatorbit: JWKS served',
       'ok chatorbit: operator token accepted',
@@ -330,12 +343,12 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
       'ok chatorbit: metrics endpoint',
     ];
 
-    it('everything ready: each step ✔ (MongoDB ‼: not asked directly), exit 0; the Redis step asks the release\'s sentinel with its password', async () => {
+    it('everything ready: each step ✔, exit 0; the Redis step asks the release\'s sentinel with its password, the MongoDB step the ready member with chat\'s credential', async () => {
       const { code, stderr, data } = await check();
       expect(stderr).toBe('');
       expect(code).toBe(0);
       expect(statuses(data.checks)).toEqual(allOk);
-      expect(data.worst).toBe('warn');
+      expect(data.worst).toBe('ok');
       const byName = Object.fromEntries(data.checks.map((c) => [c.name, c]));
       expect(byName['Kubernetes API reachable']!.detail).toBe(`${server.url} (v1.34.2)`);
       expect(byName['release found']!.detail).toBe(`gateway Service ${FULL}-gateway`);
@@ -346,6 +359,8 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
       expect(byName['master known to the sentinels, replicas in sync']!.detail).toMatch(
         new RegExp(`^master ${master.host}:${master.port}, 1 replicas, 1 sentinels \\(quorum 1\\), replica offsets within \\d+ bytes; asked the sentinel on ${FULL}-redis-1 about orbit$`),
       );
+      // FerretDB answers hello as a standalone: isWritablePrimary, no setName, no hosts.
+      expect(byName['primary elected']!.detail).toBe(`${FULL}-mongodb-1 is writable primary (no replica set name in its hello reply: a standalone server)`);
       expect(byName['operator token accepted']!.detail).toBe('as admin');
       const table = await orbitctl(withKube(['check']));
       expect(table).toMatchObject({ code: 0, stderr: '' });
@@ -375,8 +390,7 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
           '',
           'mongodb',
           '-------',
-          "‼ primary elected: not asked directly yet: the MongoDB StatefulSet's readiness above and chat's readiness (which pings MongoDB) stand in for it",
-          '    hint: `kubectl -n chat exec` into a MongoDB pod and run `mongosh --eval "rs.status()"` to see the primary',
+          `✔ primary elected: ${FULL}-mongodb-1 is writable primary (no replica set name in its hello reply: a standalone server)`,
           '',
           'chatorbit',
           '---------',
@@ -386,7 +400,7 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
           '✔ WebSocket round trip through the gateway: joined orbitctl-check, sent and received a message in <ms> ms',
           '✔ metrics endpoint: <n> metric families',
           '',
-          'Status check results are ‼',
+          'Status check results are ✔',
           '',
         ].join('\n'),
       );
@@ -448,6 +462,37 @@ describe.skipIf(missing !== undefined)(missing ? `orbitctl through the kubeconfi
       } finally {
         await setSecretKey(`${FULL}-redis`, 'redis-password', redisPassword);
       }
+    });
+
+    it("MongoDB refusing the password in the release's Secret: ✘ with a hint, the other steps unaffected", async () => {
+      await setSecretKey(`${FULL}-mongodb`, 'password', 'not-the-password');
+      try {
+        const { code, data } = await check();
+        expect(code).toBe(1);
+        expect(statuses(data.checks).filter((s) => !allOk.includes(s))).toEqual(['fail mongodb: primary elected']);
+        expect(data.checks.find((c) => c.category === 'mongodb')).toEqual({
+          category: 'mongodb',
+          name: 'primary elected',
+          status: 'fail',
+          detail: expect.stringMatching(new RegExp(`^MongoDB on ${FULL}-mongodb-1 refused chat's credential \\(user chatorbit\\): Authentication failed`)),
+          hint: `check the \`password\` key of the MongoDB Secret against the user the replset container created (\`kubectl -n chat logs ${FULL}-mongodb-1 -c replset\`)`,
+        });
+      } finally {
+        await setSecretKey(`${FULL}-mongodb`, 'password', mongoPassword);
+      }
+    });
+
+    it('nothing listening at the MongoDB pod\'s port: ✘ unreachable with a hint', async () => {
+      const closed = await freePort();
+      const { code, data } = await check([], { ORBITCTL_PORT_FORWARD_URL: forwards.replace(/(mongodb-1:27017=tcp:\/\/127\.0\.0\.1:)\d+/, `$1${closed}`) });
+      expect(code).toBe(1);
+      expect(data.checks.find((c) => c.category === 'mongodb')).toEqual({
+        category: 'mongodb',
+        name: 'primary elected',
+        status: 'fail',
+        detail: expect.stringMatching(new RegExp(`^cannot ask MongoDB: ${FULL}-mongodb-1: .*ECONNREFUSED`)),
+        hint: `check the MongoDB pods and their logs: \`kubectl -n chat logs ${FULL}-mongodb-1 -c mongod\`; check the replset container's log (\`-c replset\`), which forms the set`,
+      });
     });
 
     it('no such release: ✘ release found, exit 1; a cluster that is down: ✘ at the first step, exit 5', async () => {

@@ -3,6 +3,7 @@ import { configPath, currentContext, readConfig } from '../config.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { paint } from '../output.ts';
 import { askSentinel } from '../resp.ts';
+import { askHello, credentialOf, helloResult, MongoAuthError } from '../mongo.ts';
 import type { KubeConfig, V1Deployment, V1Pod, V1PodSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { DEFAULT_RELEASE } from '../connect.ts';
 import { act, type Registrar } from './common.ts';
@@ -128,13 +129,7 @@ async function kubeChecks(cli: Cli, checks: Checks): Promise<boolean> {
   });
 
   await checks.run('redis', 'master known to the sentinels, replicas in sync', () => redisCheck(cli, k, namespace, selector, workloads));
-  checks.add({
-    category: 'mongodb',
-    name: 'primary elected',
-    status: 'warn',
-    detail: "not asked directly yet: the MongoDB StatefulSet's readiness above and chat's readiness (which pings MongoDB) stand in for it",
-    hint: '`kubectl -n ' + namespace + ' exec` into a MongoDB pod and run `mongosh --eval "rs.status()"` to see the primary',
-  });
+  await checks.run('mongodb', 'primary elected', () => mongoCheck(cli, k, namespace, selector, workloads));
   return gatewayReady;
 }
 
@@ -183,6 +178,68 @@ async function redisCheck(cli: Cli, kc: KubeConfig, namespace: string, selector:
   } finally {
     await forward.close();
   }
+}
+
+/**
+ * Asks a MongoDB member of the release (port-forwarded) `hello`, with the credential chat uses (its
+ * MONGO_URL: the chart's service user, whose password is in the MongoDB Secret). Skipped for an
+ * external MongoDB (no MongoDB StatefulSet in the release).
+ */
+async function mongoCheck(cli: Cli, kc: KubeConfig, namespace: string, selector: string, workloads: Workload[]): Promise<Omit<CheckResult, 'category' | 'name'>> {
+  const kube = await import('../kube/cluster.ts');
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  if (!workloads.some((w) => w.component === 'mongodb')) {
+    return { status: 'warn', detail: 'skipped: no MongoDB StatefulSet in the release (mongodb.enabled=false: an external MongoDB), not checked from here', hint: 'ask it yourself: `mongosh "$MONGO_URL" --eval "db.hello()"`' };
+  }
+  const chat = workloads.find((w) => w.component === 'chat');
+  if (!chat) return { status: 'fail', detail: 'no chat Deployment in the release', hint: 'check the release: `helm status RELEASE`' };
+  const env = new kube.WorkloadEnv(kc, namespace, chat.spec);
+  let mongoUrl = await env.secret('MONGO_URL');
+  if (!mongoUrl) return { status: 'fail', detail: 'chat has no MONGO_URL', hint: 'chat runs on its in-memory engine: check the chart values (mongodb.enabled)' };
+  // The chart writes the password into MONGO_URL with Kubernetes' $(VAR) expansion.
+  for (const name of new Set([...mongoUrl.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((m) => m[1]!))) {
+    const value = await env.secret(name);
+    if (value !== undefined) mongoUrl = mongoUrl.replaceAll(`$(${name})`, value);
+  }
+  const credential = credentialOf(mongoUrl);
+  const mongoSelector = `${selector},${kube.labels.component}=mongodb`;
+  let pods: V1Pod[];
+  try {
+    pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: mongoSelector })).items;
+  } catch (err) {
+    throw kube.kubeError(err, 'list the MongoDB pods');
+  }
+  const mongoPort = (p: V1Pod) => (p.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((port) => port.name === 'mongodb');
+  const ready = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const candidates = pods.filter(mongoPort).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const readyPods = candidates.filter(ready);
+  const logsHint = (pod = '<pod>') => `\`kubectl -n ${namespace} logs ${pod} -c mongod\`; check the replset container's log (\`-c replset\`), which forms the set`;
+  if (readyPods.length === 0) return { status: 'fail', detail: `no ready MongoDB pod (${candidates.length} pods, none ready)`, hint: `\`kubectl -n ${namespace} get pods -l ${mongoSelector}\` and their events say why; ${logsHint(candidates[0]?.metadata?.name)}` };
+  const firstReady = readyPods[0]!.metadata!.name!;
+  const forwarder = kube.forwarderFor(kc, cli.io.env);
+  let lastFailure: { status: 'ok' | 'fail'; detail: string } | undefined;
+  const unreachable: string[] = [];
+  // One member names the primary when it knows it; ask the next only when one cannot say.
+  for (const pod of readyPods) {
+    const podName = pod.metadata!.name!;
+    const forward = await forwarder.open({ namespace, pod: podName, port: mongoPort(pod)!.containerPort });
+    try {
+      const url = new URL(forward.url);
+      const view = await askHello(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port), credential);
+      const result = helloResult(podName, view);
+      if (result.status === 'ok') return result;
+      lastFailure = result;
+    } catch (err) {
+      if (err instanceof MongoAuthError) {
+        throw new CliError(ExitCode.forbidden, `MongoDB on ${podName} refused chat's credential (user ${credential?.username}): ${err.message}`, `check the \`password\` key of the MongoDB Secret against the user the replset container created (\`kubectl -n ${namespace} logs ${podName} -c replset\`)`);
+      }
+      unreachable.push(`${podName}: ${(err as Error).message}`);
+    } finally {
+      await forward.close();
+    }
+  }
+  if (lastFailure) return { ...lastFailure, hint: `the replica set has no primary: ${logsHint(firstReady)}` };
+  throw new CliError(ExitCode.unreachable, `cannot ask MongoDB: ${unreachable.join('; ')}`, `check the MongoDB pods and their logs: ${logsHint(firstReady)}`);
 }
 
 /** A sentinel's view as a check result. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { startStandalone, type Standalone } from '@chatorbit/standalone';
-import { spawnService, type ServiceProcess } from '@chatorbit/shared/testing';
+import { spawnService, startFerret, type ServiceProcess, type SpawnedServer } from '@chatorbit/shared/testing';
 
 const cliRoot = fileURLToPath(new URL('../../', import.meta.url));
 const chatMain = fileURLToPath(new URL('../../../services/chat/src/main.ts', import.meta.url));
@@ -121,3 +121,18 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 
 /** Table output with the time columns (AGE, countdowns) replaced and the padding they shift collapsed. */
 export const stableAges = (text: string) => text.replace(/\b\d+(d|h|m|s)(\d+(h|m|s))?(?= |$)/gm, '<age>').replace(/ {2,}/g, '  ');
+
+/** FerretDB with authentication enforced and one user (in admin), configured through its environment. */
+export async function startFerretWithUser(username: string, password: string): Promise<SpawnedServer> {
+  const vars = { FERRETDB_TEST_ENABLE_NEW_AUTH: 'true', FERRETDB_SETUP_USERNAME: username, FERRETDB_SETUP_PASSWORD: password, FERRETDB_SETUP_DATABASE: 'admin' };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await startFerret();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
