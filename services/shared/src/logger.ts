@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import type { FastifyServerOptions } from 'fastify';
 import type { LoggerOptions } from 'pino';
+import { TRUSTED_PROXY_RANGES } from './client-address.ts';
 
 /**
  * Paths pino masks in every log line, wherever a secret could be put by mistake: credentials in
@@ -64,7 +65,7 @@ export function serverOptions(service: string, level: string): FastifyServerOpti
     bodyLimit: 64 * 1024,
     // X-Forwarded-* is believed only from loopback and private ranges (the ingress, the gateway),
     // never from a client on the internet.
-    trustProxy: 'loopback, linklocal, uniquelocal, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16',
+    trustProxy: [...TRUSTED_PROXY_RANGES],
   };
 }
 
