@@ -336,6 +336,25 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     }
   });
 
+  it('cannot be hung by a blocked pattern: one that backtracks for minutes in V8 is matched in linear time, and the node keeps answering', async () => {
+    const { room, owner, viewer } = await setup();
+    const socket = track(await cluster.connectAs(0, viewer));
+    await socket.request({ type: 'join', room }, isType('joined'));
+    // Passes the star-height check; V8's RegExp takes about a minute for 28 a's, longer than the universe for 400.
+    const set = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { blockedPatterns: ['(a|a)*b', '(\\w|\\d)*x'] });
+    expect(set.status).toBe(200);
+    await socket.next((f) => f.type === 'settings' && (f.blockedPatterns as string[]).length === 2);
+    expect(await socket.request({ type: 'send', room, text: 'a'.repeat(400), nonce: 'evil1' }, (f) => f.nonce === 'evil1')).toMatchObject({ type: 'ack' });
+    expect(await socket.request({ type: 'send', room, text: '1'.repeat(400), nonce: 'evil2' }, (f) => f.nonce === 'evil2')).toMatchObject({ type: 'ack' });
+    expect(await socket.request({ type: 'send', room, text: 'aaab', nonce: 'evil3' }, (f) => f.nonce === 'evil3')).toMatchObject({ code: 'blocked_term' });
+    // Lookaround and backreferences are not RE2: refused when set.
+    for (const bad of ['(?<=a)b', '(a)\\1']) {
+      const res = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { blockedPatterns: [bad] });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.message).toContain('RE2 syntax');
+    }
+  });
+
   it('deletes a message and clears a room: gone from history, resume and every member\'s view', async () => {
     const { room, mod, viewer } = await setup();
     const writer = track(await cluster.connectAs(0, mod));
