@@ -1,9 +1,8 @@
 import fp from 'fastify-plugin';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
+import { closeCodes, extractToken, requestIdOf, type Principal, type TokenVerifier } from '@chatorbit/shared';
 import type { ChatNode } from '../node.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { Connection, type ConnectionLimits } from './connection.ts';
@@ -22,11 +21,8 @@ export interface WebSocketPluginOptions {
 
 export const WS_PATH = '/ws';
 
-/** The upgrade's request id: the gateway's `x-request-id`, or a new one; on every log line of the socket. */
-const requestId = (req: IncomingMessage) => {
-  const header = req.headers['x-request-id'];
-  return (Array.isArray(header) ? header[0] : header) || randomUUID();
-};
+/** The upgrade's request id: the gateway's `x-request-id` (when a sane one), or a new one; on every log line of the socket. */
+const requestId = (req: IncomingMessage) => requestIdOf(req);
 
 /**
  * The v1 WebSocket endpoint on the app's HTTP server. The connection limits and the token are
