@@ -1,7 +1,8 @@
 // The limits of `pnpm start` through its real ports: request bodies over 64 KiB refused with 413
-// by every service and by the gateway (JSON error, or the original API's `{error: string}`), each
-// refusal counted in /metrics by its status; WebSocket connection limits behind the gateway,
-// which counts every client by its own address (X-Forwarded-For), not the gateway's.
+// by every service and by the gateway (JSON error, or the original API's `{error: string}`), login
+// attempts past the free ones with 429, each refusal counted in /metrics by its status; WebSocket
+// connection limits behind the gateway, which counts every client by its own address
+// (X-Forwarded-For), not the gateway's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleValue, scrapeMetrics, TestClient, waitFor } from '@chatorbit/shared/testing';
 import { startStandalone, type Standalone } from './standalone.ts';
@@ -65,6 +66,23 @@ describe('request bodies over 64 KiB', () => {
     // Read and judged by the route (the name is too long), not refused for its size.
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_display_name');
+  });
+});
+
+describe('login attempts', () => {
+  it('refuses a login past the free attempts with 429 too_many_attempts and Retry-After, counted by auth', async () => {
+    const count = async () =>
+      sampleValue((await scrapeMetrics(urls.auth!)).samples, 'chatorbit_http_request_duration_seconds_count', { route: '/api/v1/auth/login', status_code: '429' });
+    const before = await count();
+    const attempt = () =>
+      fetch(`${app.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'limits', password: 'not the password' }) });
+    // LOGIN_FREE_ATTEMPTS (5) per account go without delay, and the one after them; it sets the first wait.
+    for (let i = 0; i < 6; i++) expect((await attempt()).status).toBe(401);
+    const refused = await attempt();
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ error: { code: 'too_many_attempts', message: expect.any(String) } });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await count()).toBe(before + 1);
   });
 });
 
