@@ -9,11 +9,17 @@ const TOKEN_SETTINGS = { issuer: 'chatorbit', audience: 'chatorbit' };
 const TOKEN_TTL_SEC = 4 * 3600;
 
 /**
- * Publishers send far faster than a person may: the per-user and per-socket limits are lifted so
- * the bench measures fan-out, not moderation (--chat-env overrides; versions without these
- * settings ignore them).
+ * Publishers send far faster than a person may, and every bench socket comes from one address:
+ * the per-user, per-socket and per-address limits are lifted so the bench measures fan-out, not
+ * moderation (--chat-env overrides; versions without these settings ignore them).
  */
-const UNLIMITED = { RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '1000000' };
+const UNLIMITED = {
+  RATE_LIMIT_MESSAGES: '0',
+  MAX_FRAMES_PER_SEC: '1000000',
+  HANDSHAKES_PER_SEC_PER_IP: '0',
+  MAX_CONNECTIONS_PER_IP: '0',
+  MAX_CONNECTIONS_PER_USER: '0',
+};
 
 /**
  * The chat node's V8 flags as the Helm chart and docker-compose run it (`chat.nodeOptions`):

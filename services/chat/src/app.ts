@@ -13,6 +13,7 @@ import { ModerationService } from './moderation/service.ts';
 import { ChatNode } from './node.ts';
 import { createChatMetrics } from './metrics.ts';
 import { websocketPlugin } from './ws/plugin.ts';
+import { ConnectionGuard } from './ws/guard.ts';
 import { messagesRoutes } from './routes/rooms/messages.ts';
 import { presenceRoutes } from './routes/rooms/presence.ts';
 import { PresenceService } from './presence/service.ts';
@@ -110,15 +111,24 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     checks: { broker: () => deps.broker.ping(), log: () => deps.log.ping() },
   });
   await app.register(authPlugin, { verifier: deps.verifier, isDeactivated: (userId) => deps.deactivations.has(userId) });
+  // One set of connection limits for /ws and /ws/chat: a socket of either counts against both.
+  const guard = new ConnectionGuard({
+    perIp: config.MAX_CONNECTIONS_PER_IP,
+    perUser: config.MAX_CONNECTIONS_PER_USER,
+    handshakesPerSec: config.HANDSHAKES_PER_SEC_PER_IP,
+  });
+  app.addHook('onClose', async () => guard.close());
   await app.register(websocketPlugin, {
     node,
     verifier: deps.verifier,
     metrics,
+    guard,
     limits: {
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxTextLength: config.MAX_TEXT_LENGTH,
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
+      maxRooms: config.MAX_ROOMS_PER_CONNECTION,
     },
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
@@ -140,6 +150,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     node,
     verifier: deps.verifier,
     metrics,
+    guard,
     limits: {
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxTextLength: config.MAX_TEXT_LENGTH,

@@ -5,6 +5,7 @@ import { chatBehaviour } from './behaviour/suite.ts';
 import { moderationBehaviour } from './behaviour/moderation-suite.ts';
 import { presenceBehaviour } from './behaviour/presence-suite.ts';
 import { accountsBehaviour } from './behaviour/accounts-suite.ts';
+import { limitsBehaviour } from './behaviour/limits-suite.ts';
 
 describe('chat on the embedded (memory) engine', () => {
   chatBehaviour(async (config) => {
@@ -33,6 +34,13 @@ describe('presence on the embedded (memory) engine', () => {
 
 describe('guests and deactivated accounts on the embedded (memory) engine', () => {
   accountsBehaviour(async () => {
+    const bus = new MemoryBus({ log: new MemoryMessageLog() });
+    return { name: 'memory', clients: () => ({ memoryBus: bus }), close: async () => {} };
+  });
+});
+
+describe('connection limits on the embedded (memory) engine', () => {
+  limitsBehaviour(async () => {
     const bus = new MemoryBus({ log: new MemoryMessageLog() });
     return { name: 'memory', clients: () => ({ memoryBus: bus }), close: async () => {} };
   });

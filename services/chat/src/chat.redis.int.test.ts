@@ -6,6 +6,7 @@ import { moderationBehaviour } from './behaviour/moderation-suite.ts';
 import { presenceBehaviour } from './behaviour/presence-suite.ts';
 import { compatBehaviour } from './behaviour/compat-suite.ts';
 import { accountsBehaviour } from './behaviour/accounts-suite.ts';
+import { limitsBehaviour } from './behaviour/limits-suite.ts';
 import type { Engine } from './behaviour/harness.ts';
 
 /** The Redis + MongoDB engine, with a key prefix and a database of its own (dropped at close). */
@@ -54,4 +55,8 @@ describe('guests and deactivated accounts on Redis and MongoDB', () => {
       }
     },
   });
+});
+
+describe('connection limits on Redis and MongoDB', () => {
+  limitsBehaviour(() => redisEngine('limits'));
 });

@@ -106,6 +106,29 @@ export const chatConfigSchema = Type.Object({
     minimum: 1,
     description: 'Frames a socket may send per second (bursts of twice that); more are refused before they reach Redis.',
   }),
+  MAX_CONNECTIONS_PER_IP: Type.Integer({
+    default: 1000,
+    minimum: 0,
+    description:
+      'Open WebSockets (/ws and /ws/chat together) one client address may hold on this chat node (IPv6: per /64; behind the gateway or an ingress, the address X-Forwarded-For names); more are closed with 4429. 0 = no limit.',
+  }),
+  MAX_CONNECTIONS_PER_USER: Type.Integer({
+    default: 10,
+    minimum: 0,
+    description: 'Open WebSockets (/ws and /ws/chat together) one account (or guest token) may hold on this chat node; more are closed with 4429. 0 = no limit.',
+  }),
+  HANDSHAKES_PER_SEC_PER_IP: Type.Integer({
+    default: 20,
+    minimum: 0,
+    description:
+      'WebSocket handshakes one client address may start per second on this chat node (bursts of twice that); more are closed with 4429 before their token is checked. 0 = no limit.',
+  }),
+  MAX_ROOMS_PER_CONNECTION: Type.Integer({
+    default: 50,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Rooms one /ws socket may be in at once; a join past it gets the error too_many_rooms.',
+  }),
   MESSAGE_RETENTION_DAYS: Type.Number({
     default: 0,
     minimum: 0,

@@ -3,8 +3,24 @@ import { wsErrorCodes, type WsErrorCode } from '@chatorbit/shared';
 import { auditActions } from './moderation/audit-log.ts';
 
 /** Why a client's frame was refused (the `reason` of chatorbit_refusals_total). */
-export const refusalReasons = ['banned', 'rate_limited', 'blocked_term', 'slow_mode', 'invalid'] as const;
+export const refusalReasons = ['banned', 'rate_limited', 'blocked_term', 'slow_mode', 'too_many_rooms', 'invalid'] as const;
 export type RefusalReason = (typeof refusalReasons)[number];
+
+/**
+ * Why a WebSocket handshake was refused (the `reason` of chatorbit_ws_handshake_refusals_total):
+ * the connection limits (close code 4429), the token (4401), a deactivated account (4403), a
+ * backend that could not be asked (1013), a /ws/chat room name that is not one (4400).
+ */
+export const handshakeRefusalReasons = [
+  'handshake_rate',
+  'connections_per_ip',
+  'connections_per_user',
+  'unauthorized',
+  'deactivated',
+  'unavailable',
+  'invalid_room',
+] as const;
+export type HandshakeRefusalReason = (typeof handshakeRefusalReasons)[number];
 
 /** The refusal an error frame stands for; undefined for a server-side failure (`unavailable`). */
 export function refusalReason(code: WsErrorCode): RefusalReason | undefined {
@@ -13,6 +29,7 @@ export function refusalReason(code: WsErrorCode): RefusalReason | undefined {
     case 'rate_limited':
     case 'blocked_term':
     case 'slow_mode':
+    case 'too_many_rooms':
       return code;
     case 'unavailable':
       return undefined;
@@ -123,7 +140,13 @@ export function createChatMetrics(registry: Registry) {
     }),
     refusals: new Counter({
       name: 'chatorbit_refusals_total',
-      help: 'Client frames refused, by reason: banned, rate_limited, blocked_term, slow_mode, invalid (malformed, too large, not joined).',
+      help: 'Client frames refused, by reason: banned, rate_limited, blocked_term, slow_mode, too_many_rooms, invalid (malformed, too large, not joined).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    handshakeRefusals: new Counter({
+      name: 'chatorbit_ws_handshake_refusals_total',
+      help: 'WebSocket handshakes (/ws and /ws/chat) accepted only to be closed at once, by reason: handshake_rate, connections_per_ip, connections_per_user (4429), unauthorized (4401), deactivated (4403), unavailable (1013), invalid_room (4400).',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -214,6 +237,7 @@ export function createChatMetrics(registry: Registry) {
   for (const kind of ['join', 'resume']) metrics.joins.inc({ kind }, 0);
   for (const kind of ['message', 'batch']) metrics.framesWritten.inc({ kind }, 0);
   for (const reason of refusalReasons) metrics.refusals.inc({ reason }, 0);
+  for (const reason of handshakeRefusalReasons) metrics.handshakeRefusals.inc({ reason }, 0);
   for (const code of wsErrorCodes) metrics.frameErrors.inc({ code }, 0);
   for (const action of auditActions) for (const scope of ['room', 'global']) metrics.moderationActions.inc({ action, scope }, 0);
   return metrics;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@chatorbit/shared';
 import { freePort } from '@chatorbit/shared/testing';
@@ -55,6 +56,33 @@ describe('HTTP routing', () => {
     const res = await fetch(`${gateway.http}/api/v1/rooms`, { headers: { 'x-request-id': 'req-from-ingress-1' } });
     expect(res.headers.get('x-request-id')).toBe('req-from-ingress-1');
     expect(chat.requests.at(-1)!.headers['x-request-id']).toBe('req-from-ingress-1');
+  });
+
+  it('replaces a request id no log line should carry (too long, other characters) with its own', async () => {
+    for (const bad of ['x'.repeat(129), 'two words', 'line\tbreak', 'ümlaut']) {
+      const res = await fetch(`${gateway.http}/api/v1/rooms`, { headers: { 'x-request-id': bad } });
+      const id = res.headers.get('x-request-id');
+      expect(id, bad).toMatch(/^[0-9a-f-]{36}$/);
+      expect(chat.requests.at(-1)!.headers['x-request-id']).toBe(id);
+    }
+  });
+
+  it('takes a body sent with Expect: 100-continue (curl does for bodies over 1 KiB) and passes it on', async () => {
+    const body = Buffer.alloc(4 * 1024, 'b');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${gateway.http}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length, expect: '100-continue' } });
+      req.on('continue', () => req.end(body));
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+    });
+    expect(answer.status, answer.body).toBe(200);
+    const seen = auth.requests.at(-1)!;
+    expect(seen.body.equals(body)).toBe(true);
+    expect(seen.headers.expect).toBeUndefined();
   });
 
   it('does not route paths that merely start like a prefix', async () => {

@@ -52,7 +52,9 @@ export async function registerHttpProxy(app: FastifyInstance, routes: readonly H
               : reply.from(dest, options),
           replyOptions: {
             // The trace goes on to the service (reply-from's undici is not instrumented).
-            rewriteRequestHeaders: (request, headers) => ({ ...headers, ...forwardedHeaders(request.raw, request.id), ...traceHeaders() }),
+            // `Expect: 100-continue` is the gateway's business (it has read the body already);
+            // passed on, it made the upstream request fail (502 for every `curl -d` over 1 KiB).
+            rewriteRequestHeaders: (request, { expect: _expect, ...headers }) => ({ ...headers, ...forwardedHeaders(request.raw, request.id), ...traceHeaders() }),
             // reply-from has already logged the cause; the client learns only which service is down.
             onError: (reply) => void reply.send(new AppError(502, 'bad_gateway', `${route.service} is unavailable`)),
           },

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { closeCodes, type HttpErrorCode } from '@chatorbit/shared';
+import { closeCodes, requestIdOf, type HttpErrorCode } from '@chatorbit/shared';
 import { forwardedHeaders } from './forwarded.ts';
 import { createGatewayMetrics } from './metrics.ts';
 
@@ -54,7 +53,7 @@ export function registerWsProxy(app: FastifyInstance, routes: readonly WsRoute[]
     if (!route) return refuse(socket, 404, 'not_found', `no WebSocket route ${path}`);
     if (closing) return refuse(socket, 503, 'unavailable', 'the gateway is shutting down');
     wss.handleUpgrade(req, socket, head, (client) => {
-      const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
+      const requestId = requestIdOf(req);
       const link = connect(client, req, route, app.log.child({ reqId: requestId, service: route.service }), requestId);
       links.add(link);
       metrics.wsOpen.inc();

@@ -19,6 +19,8 @@ export const httpErrorCodes = [
   'payload_too_large',
   'too_many_attempts',
   'unsupported_media_type',
+  'request_timeout',
+  'headers_too_large',
   'bad_gateway',
   'unavailable',
   'internal',

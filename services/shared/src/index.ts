@@ -2,6 +2,7 @@ export * from './config.ts';
 export * from './errors.ts';
 export * from './keys.ts';
 export * from './logger.ts';
+export * from './client-address.ts';
 export * from './tokens.ts';
 export * from './clients.ts';
 export * from './wire/index.ts';

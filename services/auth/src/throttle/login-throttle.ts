@@ -1,5 +1,8 @@
-import { AppError, type RedisKeys } from '@chatorbit/shared';
+import { AppError, clientSubnet, type RedisKeys } from '@chatorbit/shared';
 import type { BackoffPolicy, ThrottleStore, ThrottleSubject } from './throttle-store.ts';
+
+/** How the throttle counts addresses (in shared: chat's connection limits count them the same way). */
+export { clientSubnet };
 
 /** 429 too_many_attempts; the app sends `Retry-After: retryAfterSec` with it. */
 export class ThrottledError extends AppError {
@@ -84,19 +87,4 @@ export class AddressRateLimit {
     const wait = await this.store.hit(this.key(clientSubnet(ip)), this.limit, this.windowMs, this.now());
     if (wait > 0) throw new ThrottledError(wait, this.what);
   }
-}
-
-/**
- * What a client address is counted as: an IPv4 address itself (also when written IPv4-mapped,
- * `::ffff:10.0.0.1`), an IPv6 address by its /64, since one client commonly holds a whole /64.
- */
-export function clientSubnet(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (!ip.includes(':')) return ip;
-  const [head = '', tail] = ip.toLowerCase().split('%')[0]!.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

@@ -134,10 +134,15 @@ export function accountsBehaviour(makeEngine: () => Promise<Engine>, opts: Accou
     });
   });
 
-  it('every admin route, chat and user service, answers 403 to a plain user and to a guest', async () => {
+  it("every admin route, chat and user service, answers 403 to a room's owner and moderator, a plain user and a guest", async () => {
     const room = freshRoom();
     const plain = await cluster.addUser('plain');
     const viewer = await guest();
+    // The highest ranks below admin: the owner and a moderator of a room.
+    const owner = await cluster.addUser('owner');
+    const mod = await cluster.addUser('mod');
+    expect((await cluster.api(0, owner.token, 'POST', '/api/v1/rooms', { room })).status).toBe(201);
+    expect((await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/roles/${mod.userId}`, { role: 'moderator' })).status).toBe(204);
     const chatAdminRoutes = operations(await openApi(cluster.nodes[0]!.app), room).filter((op) => op.summary.includes('(admins)'));
     expect(chatAdminRoutes.map((op) => `${op.method} ${op.path}`)).toEqual(
       expect.arrayContaining(['POST /api/v1/bans', 'GET /api/v1/bans', `DELETE /api/v1/bans/${'f'.repeat(24)}`, 'PUT /api/v1/settings', 'PUT /api/v1/ratelimit', 'GET /api/v1/audit']),
@@ -147,7 +152,7 @@ export function accountsBehaviour(makeEngine: () => Promise<Engine>, opts: Accou
       `POST /api/v1/users/${'f'.repeat(24)}/deactivate`,
       `POST /api/v1/users/${'f'.repeat(24)}/reactivate`,
     ]);
-    for (const caller of [plain, viewer]) {
+    for (const caller of [owner, mod, plain, viewer]) {
       for (const op of chatAdminRoutes) {
         const res = await cluster.api(1, caller.token, op.method, op.path, op.body);
         expect(res.status, `${caller.name}: ${op.method} ${op.path}`).toBe(403);

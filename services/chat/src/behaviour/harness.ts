@@ -20,8 +20,17 @@ export interface Engine {
 
 export const settings = { issuer: 'chatorbit', audience: 'chatorbit' };
 
-/** No rate limit and no frame guard: for tests that send faster than a person. */
-export const unlimited = { RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '1000000' };
+/**
+ * No rate limit, no frame guard and no connection limits: for tests that send (and connect)
+ * faster than a person, every socket from 127.0.0.1.
+ */
+export const unlimited = {
+  RATE_LIMIT_MESSAGES: '0',
+  MAX_FRAMES_PER_SEC: '1000000',
+  HANDSHAKES_PER_SEC_PER_IP: '0',
+  MAX_CONNECTIONS_PER_IP: '0',
+  MAX_CONNECTIONS_PER_USER: '0',
+};
 
 export interface RunningNode {
   app: FastifyInstance;

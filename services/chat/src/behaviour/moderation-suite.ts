@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@chatorbit/shared/testing';
-import type { TestClient } from '@chatorbit/shared/testing';
+import { TestClient, waitFor } from '@chatorbit/shared/testing';
 import { ChatCluster, isType, type Engine } from './harness.ts';
 
 let roomCounter = 0;
@@ -65,6 +64,38 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
     expect((await cluster.api(0, mod.token, 'DELETE', `/api/v1/rooms/${room}/bans/${viewer.userId}`)).status).toBe(204);
     expect(await again.request({ type: 'join', room }, isType('joined'))).toMatchObject({ type: 'joined' });
     expect((await cluster.api(0, mod.token, 'DELETE', `/api/v1/rooms/${room}/bans/${viewer.userId}`)).status).toBe(404);
+  });
+
+  it('cannot be evaded with a second socket: every socket of the user, on either node and either protocol, is removed; new ones are refused', async () => {
+    const { room, mod, viewer } = await setup();
+    const first = track(await cluster.connectAs(0, viewer));
+    const second = track(await cluster.connectAs(1, viewer));
+    for (const s of [first, second]) await s.request({ type: 'join', room }, isType('joined'));
+    const compatUrl = (node: number) => `${cluster.nodes[node]!.url.replace('http', 'ws')}/ws/chat?token=${viewer.token}&room_id=${room}`;
+    const bystander = track(await cluster.connectAs(0, await cluster.addUser('bystander')));
+    await bystander.request({ type: 'join', room }, isType('joined'));
+    const compat = track(await TestClient.connect(compatUrl(1)));
+    // The compat socket is in the room once its own post comes back.
+    await compat.request({ content: 'before the ban' }, (f) => f.content === 'before the ban');
+    await bystander.next(isType('message', { text: 'before the ban' }));
+
+    expect((await cluster.api(0, mod.token, 'POST', `/api/v1/rooms/${room}/bans`, { userId: viewer.userId, reason: 'evading' })).status).toBe(201);
+    for (const s of [first, second]) expect(await s.next(isType('banned'))).toEqual({ type: 'banned', room, until: null, reason: 'evading' });
+    expect(await compat.next((f) => f.code === 'banned')).toMatchObject({ room_id: room, until: null });
+    for (const s of [first, second]) expect(await s.request({ type: 'send', room, text: 'x', nonce: 'after' }, isType('error'))).toMatchObject({ code: 'not_joined' });
+    // In no room now (room_id ""), and its move back is refused.
+    expect(await compat.request({ room_id: room, content: 'let me back' }, (f) => f.code === 'banned')).toMatchObject({ code: 'banned', until: null });
+
+    // A third socket, a fourth on the original protocol: refused the same way.
+    const third = track(await cluster.connectAs(1, viewer));
+    expect(await third.request({ type: 'join', room }, isType('error'))).toMatchObject({ code: 'banned', room });
+    const fourth = track(await TestClient.connect(compatUrl(0)));
+    expect(await fourth.next((f) => f.code === 'banned')).toMatchObject({ code: 'banned', until: null });
+    expect(await fourth.request({ content: 'still me' }, (f) => f.code === 'not_joined')).toMatchObject({ code: 'not_joined' });
+    // Nothing of the banned user's after the ban reached anyone or history.
+    const history = await cluster.api(0, mod.token, 'GET', `/api/v1/rooms/${room}/messages`);
+    expect(history.body.messages.map((m: { text: string }) => m.text)).toEqual(['before the ban']);
+    expect(bystander.all(isType('message')).map((f) => f.text)).toEqual(['before the ban']);
   });
 
   it('refuses the send of a banned user that is still joined on a node the event has not reached yet', async () => {
@@ -147,6 +178,70 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
       const res = await cluster.api(0, users[actor].token, 'POST', `/api/v1/rooms/${users.room}/bans`, { userId: users[target].userId });
       expect(res.status).toBe(status);
       if (status === 403) expect(res.body.error.code).toBe('forbidden');
+    });
+
+    it("refuses every moderator route of a room to its VIPs and viewers, and to the owner and moderators of another room, changing nothing", async () => {
+      const here = await setup();
+      const elsewhere = await setup();
+      // Something to act on in `here`: a message, a ban of the viewer (with its audit entry).
+      const writer = track(await cluster.connectAs(0, here.vip));
+      await writer.request({ type: 'join', room: here.room }, isType('joined'));
+      const message = await writer.request({ type: 'send', room: here.room, text: 'keep me', nonce: 'k' }, isType('ack'));
+      expect((await cluster.api(0, here.mod.token, 'POST', `/api/v1/rooms/${here.room}/bans`, { userId: here.viewer.userId, durationSec: 600 })).status).toBe(201);
+      const audit = await cluster.api(0, here.mod.token, 'GET', `/api/v1/rooms/${here.room}/audit`);
+      const banEntry = (audit.body.entries as Array<{ id: string; action: string }>).find((e) => e.action === 'timeout')!;
+
+      // Every room route that needs the room's owner or moderators (the reads anyone may do aside),
+      // from the OpenAPI document, so a new route cannot be forgotten here.
+      const doc = (await (await fetch(`${cluster.nodes[0]!.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { tags?: string[] }>> };
+      const publicReads = new Set(['GET /api/v1/rooms/{room}/roles', 'GET /api/v1/rooms/{room}/settings', 'GET /api/v1/rooms/{room}/ratelimit']);
+      const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+        Object.entries(methods)
+          .filter(([, op]) => op.tags?.includes('moderation'))
+          .map(([method]) => `${method.toUpperCase()} ${path}`)
+          .filter((route) => (route.includes('{room}') || route === 'POST /api/v1/audit/{id}/undo') && !publicReads.has(route)),
+      );
+      const bodies: Record<string, unknown> = {
+        'POST /api/v1/rooms/{room}/bans': { userId: here.vip.userId },
+        'PUT /api/v1/rooms/{room}/settings': { slowModeSec: 30, blockedTerms: ['hijacked'] },
+        'PUT /api/v1/rooms/{room}/ratelimit': { messages: 1, perSec: 60 },
+        'PUT /api/v1/rooms/{room}/roles/{userId}': { role: 'moderator' },
+      };
+      expect(routes.sort()).toEqual(
+        [
+          'POST /api/v1/rooms/{room}/bans', 'DELETE /api/v1/rooms/{room}/bans/{userId}', 'GET /api/v1/rooms/{room}/bans',
+          'PUT /api/v1/rooms/{room}/roles/{userId}', 'DELETE /api/v1/rooms/{room}/roles/{userId}',
+          'DELETE /api/v1/rooms/{room}/messages/{id}', 'POST /api/v1/rooms/{room}/clear', 'PUT /api/v1/rooms/{room}/settings',
+          'PUT /api/v1/rooms/{room}/ratelimit', 'DELETE /api/v1/rooms/{room}/ratelimit', 'GET /api/v1/rooms/{room}/audit',
+          'POST /api/v1/audit/{id}/undo',
+        ].sort(),
+      );
+      const fill = (route: string) => {
+        const [method, path] = route.split(' ') as [string, string];
+        const userId = route.includes('/roles/') ? here.vip.userId : here.viewer.userId;
+        const id = route.includes('/messages/') ? message.id as string : banEntry.id;
+        return [method, path.replace('{room}', here.room).replace('{userId}', userId).replace('{id}', id)] as const;
+      };
+      for (const [who, caller] of [['a moderator of another room', elsewhere.mod], ['the owner of another room', elsewhere.owner], ['a VIP', here.vip], ['a viewer', here.viewer]] as const) {
+        for (const route of routes) {
+          const [method, path] = fill(route);
+          const res = await cluster.api(1, caller.token, method, path, bodies[route]);
+          expect(res.status, `${who}: ${route}`).toBe(403);
+          expect(res.body.error.code, `${who}: ${route}`).toBe('forbidden');
+        }
+      }
+      // Nothing changed: the message, the ban, the settings, the limit and the roles are as they were.
+      expect((await cluster.api(0, here.mod.token, 'GET', `/api/v1/rooms/${here.room}/messages`)).body.messages.map((m: { id: string }) => m.id)).toEqual([message.id]);
+      expect((await cluster.api(0, here.mod.token, 'GET', `/api/v1/rooms/${here.room}/bans`)).body.bans.map((b: { userId: string }) => b.userId)).toEqual([here.viewer.userId]);
+      expect((await cluster.api(0, here.mod.token, 'GET', `/api/v1/rooms/${here.room}/settings`)).body).toMatchObject({ slowModeSec: 0, blockedTerms: [] });
+      expect((await cluster.api(0, here.mod.token, 'GET', `/api/v1/rooms/${here.room}/ratelimit`)).body.source).not.toBe('room');
+      const roles = (await cluster.api(0, here.mod.token, 'GET', `/api/v1/rooms/${here.room}/roles`)).body.roles as Array<{ userId: string; role: string }>;
+      expect(roles.find((r) => r.userId === here.vip.userId)?.role).toBe('vip');
+      // The control: the room's own moderator may (so the 403s were not for a bad path or body).
+      for (const route of ['GET /api/v1/rooms/{room}/bans', 'GET /api/v1/rooms/{room}/audit', 'POST /api/v1/audit/{id}/undo']) {
+        const [method, path] = fill(route);
+        expect((await cluster.api(0, here.mod.token, method, path, bodies[route])).status, route).toBe(200);
+      }
     });
 
     it('answers 404 for an unknown user, 400 for a bad body, 401 without a token', async () => {
@@ -333,6 +428,25 @@ export function moderationBehaviour(makeEngine: () => Promise<Engine>) {
       expect(await adminSocket.request({ type: 'send', room: other, text: 'raid', nonce: 'adm' }, (f) => f.nonce === 'adm')).toMatchObject({ type: 'ack' });
     } finally {
       await cluster.api(0, admin.token, 'PUT', '/api/v1/settings', { blockedTerms: [] });
+    }
+  });
+
+  it('cannot be hung by a blocked pattern: one that backtracks for minutes in V8 is matched in linear time, and the node keeps answering', async () => {
+    const { room, owner, viewer } = await setup();
+    const socket = track(await cluster.connectAs(0, viewer));
+    await socket.request({ type: 'join', room }, isType('joined'));
+    // Passes the star-height check; V8's RegExp takes about a minute for 28 a's, longer than the universe for 400.
+    const set = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { blockedPatterns: ['(a|a)*b', '(\\w|\\d)*x'] });
+    expect(set.status).toBe(200);
+    await socket.next((f) => f.type === 'settings' && (f.blockedPatterns as string[]).length === 2);
+    expect(await socket.request({ type: 'send', room, text: 'a'.repeat(400), nonce: 'evil1' }, (f) => f.nonce === 'evil1')).toMatchObject({ type: 'ack' });
+    expect(await socket.request({ type: 'send', room, text: '1'.repeat(400), nonce: 'evil2' }, (f) => f.nonce === 'evil2')).toMatchObject({ type: 'ack' });
+    expect(await socket.request({ type: 'send', room, text: 'aaab', nonce: 'evil3' }, (f) => f.nonce === 'evil3')).toMatchObject({ code: 'blocked_term' });
+    // Lookaround and backreferences are not RE2: refused when set.
+    for (const bad of ['(?<=a)b', '(a)\\1']) {
+      const res = await cluster.api(0, owner.token, 'PUT', `/api/v1/rooms/${room}/settings`, { blockedPatterns: [bad] });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.message).toContain('RE2 syntax');
     }
   });
 

@@ -13,13 +13,16 @@ import {
 import type { ChatNode } from '../node.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { CompatConnection, type CompatLimits } from './connection.ts';
-import { authenticateSocket, isRefusal, refuseSocket } from '../ws/handshake.ts';
+import type { ConnectionGuard } from '../ws/guard.ts';
+import { refuseSocket, upgradeSocket } from '../ws/handshake.ts';
 
 export interface CompatSocketOptions {
   node: ChatNode;
   verifier: TokenVerifier;
   metrics: ChatMetrics;
   limits: CompatLimits;
+  /** The connection limits, shared with /ws. */
+  guard: ConnectionGuard;
   /** How often every /ws/chat socket is pinged (the original: 10 s). */
   pingIntervalMs: number;
 }
@@ -30,16 +33,17 @@ export const COMPAT_WS_PATH = '/ws/chat';
  * The original frontend's socket: GET /ws/chat?token=<jwt>&room_id=<room> (or `roomId`, or the
  * token in `Authorization: Bearer`); no room: `general`. Like /ws, a socket without a valid
  * token is accepted and closed with 4401; a room name outside [A-Za-z0-9_-]{1,64} closes it with
- * 4400. Pinged every pingIntervalMs; dropped after limits.pongTimeoutMs without an answer.
+ * 4400; the connection limits are /ws's (4429), counted together with /ws sockets. Pinged every pingIntervalMs; dropped after limits.pongTimeoutMs without an answer.
  */
 export const compatSocketPlugin = fp<CompatSocketOptions>(
   async (app, opts) => {
-    const { node, verifier, metrics, limits } = opts;
+    const { node, verifier, metrics, limits, guard } = opts;
     // Like /ws: frames up to 4× the soft limit are read and refused with an error frame; beyond
     // that ws closes the socket with 1009.
     const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes * 4, perMessageDeflate: false });
     const connections = new Set<CompatConnection>();
     let accepting = true;
+    const handshake = { wss, verifier, node, guard, metrics, log: app.log, accepting: () => accepting };
 
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -50,13 +54,9 @@ export const compatSocketPlugin = fp<CompatSocketOptions>(
       }
       const room = url.searchParams.get('room_id') || url.searchParams.get('roomId') || COMPAT_DEFAULT_ROOM;
       const token = extractToken(req.headers.authorization, url.searchParams.get('token'));
-      void authenticateSocket(token, verifier, node, app.log).then((outcome) => {
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
-          else if (isRefusal(outcome)) refuseSocket(ws, outcome);
-          else if (!roomNameRe.test(room)) ws.close(closeCodes.badRequest, 'room_id must match [A-Za-z0-9_-]{1,64}');
-          else accept(ws, outcome, room);
-        });
+      upgradeSocket(handshake, req, socket, head, token, (ws, principal) => {
+        if (roomNameRe.test(room)) accept(ws, principal, room);
+        else refuseSocket(ws, { code: closeCodes.badRequest, reason: 'room_id must match [A-Za-z0-9_-]{1,64}', kind: 'invalid_room' }, metrics);
       });
     };
 

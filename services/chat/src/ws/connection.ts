@@ -15,6 +15,8 @@ export interface ConnectionLimits {
   maxBufferedBytes: number;
   /** Frames per second a client may send (a burst of twice that); beyond, refused before any backend work. */
   maxFramesPerSec: number;
+  /** Rooms one socket may be in at once; a join past it is refused with too_many_rooms. */
+  maxRooms: number;
 }
 
 /**
@@ -192,6 +194,9 @@ export class Connection implements Subscriber, Session {
   }
 
   private async join(room: string, since: number | undefined) {
+    if (!this.rooms.has(room) && this.rooms.size >= this.limits.maxRooms) {
+      return this.fail('too_many_rooms', `this socket is in ${this.rooms.size} rooms, the most allowed; leave one first`, { room });
+    }
     if (this.rooms.has(room)) {
       // Joining twice is harmless: answer with the room's state again.
       this.rooms.delete(room);

@@ -1,43 +1,43 @@
 import fp from 'fastify-plugin';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { closeCodes, extractToken, type Principal, type TokenVerifier } from '@chatorbit/shared';
+import { closeCodes, extractToken, requestIdOf, type Principal, type TokenVerifier } from '@chatorbit/shared';
 import type { ChatNode } from '../node.ts';
 import type { ChatMetrics } from '../metrics.ts';
 import { Connection, type ConnectionLimits } from './connection.ts';
-import { authenticateSocket, isRefusal, refuseSocket } from './handshake.ts';
+import type { ConnectionGuard } from './guard.ts';
+import { upgradeSocket } from './handshake.ts';
 
 export interface WebSocketPluginOptions {
   node: ChatNode;
   verifier: TokenVerifier;
   metrics: ChatMetrics;
   limits: ConnectionLimits;
+  /** The connection limits, shared with /ws/chat. */
+  guard: ConnectionGuard;
   pingIntervalMs: number;
 }
 
 export const WS_PATH = '/ws';
 
-/** The upgrade's request id: the gateway's `x-request-id`, or a new one; on every log line of the socket. */
-const requestId = (req: IncomingMessage) => {
-  const header = req.headers['x-request-id'];
-  return (Array.isArray(header) ? header[0] : header) || randomUUID();
-};
+/** The upgrade's request id: the gateway's `x-request-id` (when a sane one), or a new one; on every log line of the socket. */
+const requestId = (req: IncomingMessage) => requestIdOf(req);
 
 /**
- * The v1 WebSocket endpoint on the app's HTTP server. The token is checked before the upgrade
- * completes; a socket without a valid one is accepted and closed at once with 4401 (4403 for a
- * deactivated account), so browsers (which cannot read a refused handshake's status) learn why.
+ * The v1 WebSocket endpoint on the app's HTTP server. The connection limits and the token are
+ * checked before the upgrade completes (upgradeSocket); a refused socket is accepted and closed at
+ * once with 4429, 4401 or 4403, so browsers (which cannot read a refused handshake's status) learn why.
  */
 export const websocketPlugin = fp<WebSocketPluginOptions>(
   async (app, opts) => {
-    const { node, verifier, metrics, limits } = opts;
+    const { node, verifier, metrics, limits, guard } = opts;
     // Frames up to 4× the soft limit are read and refused with an error frame; beyond that ws
     // closes the socket with 1009 without buffering the rest.
     const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes * 4, perMessageDeflate: false });
     const connections = new Set<Connection>();
     let accepting = true;
+    const handshake = { wss, verifier, node, guard, metrics, log: app.log, accepting: () => accepting };
 
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -47,13 +47,7 @@ export const websocketPlugin = fp<WebSocketPluginOptions>(
         return;
       }
       const token = extractToken(req.headers.authorization, url.searchParams.get('token'));
-      void authenticateSocket(token, verifier, node, app.log).then((outcome) => {
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          if (!accepting) ws.close(closeCodes.goingAway, 'server shutting down');
-          else if (isRefusal(outcome)) refuseSocket(ws, outcome);
-          else accept(ws, outcome, requestId(req));
-        });
-      });
+      upgradeSocket(handshake, req, socket, head, token, (ws, principal) => accept(ws, principal, requestId(req)));
     };
 
     const accept = (ws: WebSocket, principal: Principal, reqId: string) => {

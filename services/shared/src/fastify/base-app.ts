@@ -33,6 +33,20 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   };
 };
 
+/**
+ * Headers every response of every service and the gateway carries, unless a route set its own
+ * (the gateway's /docs sets a CSP Swagger UI works with; JWKS sets its cache lifetime). The API
+ * answers JSON only: nothing may sniff it into something else, frame it, run scripts from it,
+ * learn the URL it was called from, or keep a copy of a token it carried.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+};
+
 /** A route as registered: what the OpenAPI document of its service must describe unless hidden. */
 export interface DeclaredRoute {
   method: string;
@@ -56,7 +70,7 @@ export interface BaseAppOptions {
 
 /**
  * A service's Fastify app with what every service has: JSON logs with request ids, the TypeBox
- * type provider and validation, the one error handler, and /metrics. Health checks and routes
+ * type provider and validation, the one error handler, security headers, and /metrics. Health checks and routes
  * are the caller's.
  */
 export async function createBaseApp(service: string, logLevel: string, options: BaseAppOptions = {}) {
@@ -79,6 +93,10 @@ export async function createBaseApp(service: string, logLevel: string, options: 
         },
       });
     }
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) void reply.header(name, value);
+    return payload;
   });
   await app.register(errorsPlugin);
   await app.register(metricsPlugin, { service });

@@ -5,3 +5,4 @@ export * from './processes.ts';
 export * from './sentinel.ts';
 export * from './metrics.ts';
 export * from './prometheus.ts';
+export * from './browser.ts';

@@ -31,6 +31,11 @@ export const closeCodeDocs: { [K in keyof typeof closeCodes]: { meaning: string;
     meaning: 'account deactivated: an admin deactivated this account; its sockets on every node are closed, new ones refused',
     action: 'do not reconnect; tell the user (logins and refreshes are refused too)',
   },
+  tooManyConnections: {
+    meaning:
+      'too many connections: this address opened more than HANDSHAKES_PER_SEC_PER_IP sockets per second (twice that in a burst), or has MAX_CONNECTIONS_PER_IP sockets open on this chat node, or this account has MAX_CONNECTIONS_PER_USER open there (the reason says which); refused before the token is checked, except the per-account one',
+    action: 'reconnect with backoff (seconds, growing); for the per-account limit close another tab or socket first',
+  },
   slowConsumer: {
     meaning: 'slow consumer: more than MAX_BUFFERED_BYTES waited unsent to this socket; the server stopped queueing for it',
     action: 'reconnect (v1: resume with `since`)',
@@ -51,6 +56,7 @@ export const wsErrorCodeDocs: Record<WsErrorCode, string> = {
   rate_limited: 'too many messages in this room, or too many frames on this socket; `retryAfterMs` / `retry_after_ms`: when the next one is accepted',
   slow_mode: 'the room is in slow mode; `retryAfterMs` / `retry_after_ms`: when this user may post again',
   blocked_term: 'the text contains a word or pattern blocked in the room or everywhere',
+  too_many_rooms: 'a join past MAX_ROOMS_PER_CONNECTION (default 50) rooms on one socket: leave a room first, or open another socket',
   guest_read_only: "the token is a guest's (`guest` role): it may join and read, never send (/ws/chat: the frame still moves the socket); sign in to post",
 };
 

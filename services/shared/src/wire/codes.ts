@@ -16,6 +16,7 @@ export const wsErrorCodes = [
   'slow_mode', // the room is in slow mode; `retryAfterMs` says when this user may post again
   'blocked_term', // the text contains a term blocked in this room or everywhere
   'guest_read_only', // a guest (a token with the guest role, no account) may join and read, never send
+  'too_many_rooms', // a join past MAX_ROOMS_PER_CONNECTION rooms on one socket; leave one first
 ] as const;
 export type WsErrorCode = (typeof wsErrorCodes)[number];
 
@@ -38,6 +39,7 @@ export const closeCodes = {
   badRequest: 4400,
   unauthorized: 4401,
   accountDeactivated: 4403,
+  tooManyConnections: 4429,
   slowConsumer: 4508,
 } as const;
 export type CloseCode = (typeof closeCodes)[keyof typeof closeCodes];

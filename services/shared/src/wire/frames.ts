@@ -107,7 +107,7 @@ export const BlockedTerms = Type.Object({
   }),
   blockedPatterns: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
     maxItems: 100,
-    description: 'Regular expressions (JavaScript syntax, case-insensitive) refused in messages; patterns that could backtrack catastrophically are rejected.',
+    description: 'Regular expressions refused in messages, ignoring case: RE2 syntax (JavaScript\'s without lookaround or backreferences), matched in time linear in the text; patterns with nested quantifiers are rejected.',
   }),
 });
 export type BlockedTerms = Static<typeof BlockedTerms>;

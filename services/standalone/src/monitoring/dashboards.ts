@@ -74,7 +74,7 @@ export const dashboardSpecs: DashboardSpec[] = [
               t(`sum(${rate('chatorbit_message_deliveries_total')})`, 'deliveries'),
             ],
           },
-          { title: 'Refusals /s by reason', description: 'Sends and joins refused: banned, rate_limited, blocked_term, slow_mode, invalid.', unit: 'short', targets: [t(`sum by (reason) (${rate('chatorbit_refusals_total')})`, '{{reason}}')] },
+          { title: 'Refusals /s by reason', description: 'Sends and joins refused: banned, rate_limited, blocked_term, slow_mode, too_many_rooms, invalid.', unit: 'short', targets: [t(`sum by (reason) (${rate('chatorbit_refusals_total')})`, '{{reason}}')] },
         ],
       },
       {
@@ -167,7 +167,7 @@ export const dashboardSpecs: DashboardSpec[] = [
       {
         title: 'Refusals',
         panels: [
-          { title: 'Refusals /s by reason', description: 'banned, rate_limited, blocked_term, slow_mode, invalid (malformed, too large, not joined).', unit: 'short', targets: [t(`sum by (reason) (${rate('chatorbit_refusals_total')})`, '{{reason}}')] },
+          { title: 'Refusals /s by reason', description: 'banned, rate_limited, blocked_term, slow_mode, too_many_rooms, invalid (malformed, too large, not joined).', unit: 'short', targets: [t(`sum by (reason) (${rate('chatorbit_refusals_total')})`, '{{reason}}')] },
           {
             title: 'Refused share of sends',
             description: 'Refusals / (refusals + accepted messages). The ChatOrbitRefusalRateHigh alert fires above 25%.',
@@ -176,6 +176,12 @@ export const dashboardSpecs: DashboardSpec[] = [
           },
           { title: 'Error frames /s by code', description: 'Every error frame sent, refusals and `unavailable` backend failures.', unit: 'short', targets: [t(`sum by (code) (${rate('chatorbit_ws_frame_errors_total')})`, '{{code}}')] },
           { title: 'Refusals /s by pod', description: 'Where refused clients are connected.', unit: 'short', targets: [t(`sum by (pod) (${rate('chatorbit_refusals_total')})`, '{{pod}}')] },
+          {
+            title: 'Handshakes refused /s by reason',
+            description: 'WebSockets closed at their handshake: the connection limits (handshake_rate, connections_per_ip, connections_per_user: 4429), unauthorized (4401), deactivated (4403), unavailable (1013), invalid_room (4400).',
+            unit: 'short',
+            targets: [t(`sum by (reason) (${rate('chatorbit_ws_handshake_refusals_total')})`, '{{reason}}')],
+          },
         ],
       },
       {
