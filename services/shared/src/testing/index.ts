@@ -5,3 +5,5 @@ export * from './processes.ts';
 export * from './sentinel.ts';
 export * from './metrics.ts';
 export * from './prometheus.ts';
+export * from './jwks.ts';
+export * from './proc.ts';
