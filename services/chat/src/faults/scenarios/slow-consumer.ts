@@ -45,6 +45,7 @@ export async function slowConsumer(opts: SlowConsumerOptions, ctx: RunContext): 
     await Promise.all([normalLg.init(cluster.wsUrls), slowLg.init(cluster.wsUrls)]);
     await normalLg.viewers(await Promise.all(Array.from({ length: opts.normal }, async (_, i) => ({ node: 0, room, token: await cluster.token(i + 1) }))));
     await slowLg.viewers(await Promise.all(Array.from({ length: opts.slow }, async (_, i) => ({ node: 0, room, token: await cluster.token(10_000 + i) }))));
+    const messageBytes = opts.padChars * 3 + 150; // one message in a frame, about
     const slowOnes = Array.from({ length: opts.slow }, (_, i) => i);
     await normalLg.publishers([{ node: 0, room, token: await cluster.token(99_999), name: 'p', rate: opts.rate, pad: '€'.repeat(opts.padChars) }]);
     const slowConsumersClosed = async () => sampleValue((await scrapeMetrics(cluster.url(0))).samples, 'chatorbit_ws_slow_consumers_total');
@@ -60,7 +61,7 @@ export async function slowConsumer(opts: SlowConsumerOptions, ctx: RunContext): 
     const base = await sample();
     const retainedBase = await retained();
     sampler = setInterval(() => void sample().catch(() => {}), 500);
-    ctx.log(`slow consumer: ${opts.slow} slow + ${opts.normal} normal viewers, ${opts.rate} msg/s of ~${opts.padChars * 3 + 20} bytes`);
+    ctx.log(`slow consumer: ${opts.slow} slow + ${opts.normal} normal viewers, ${opts.rate} msg/s of ~${messageBytes} bytes`);
 
     if (opts.warmupMs === 0) await slowLg.reading(slowOnes, false);
     await normalLg.publish(true);
@@ -99,7 +100,6 @@ export async function slowConsumer(opts: SlowConsumerOptions, ctx: RunContext): 
     clearInterval(sampler);
     const normal = mergeViewers([await normalLg.report()]);
     const slow = mergeViewers([await slowLg.report()]);
-    const messageBytes = opts.padChars * 3 + 120; // the frame of one message, about
     // What the slow sockets were not sent (on the wire): a server without the bound would queue it.
     const notSentMb = mb(((opts.rate * (closedAfterMs + opts.afterCloseMs)) / 1000) * messageBytes * opts.slow);
     const growth = retainedAtClose - retainedWarm;
@@ -133,7 +133,7 @@ export async function slowConsumer(opts: SlowConsumerOptions, ctx: RunContext): 
         caughtUp,
       },
       summary:
-        `all ${opts.slow} slow viewers closed with ${describeCounts(slow.closes)} ${seconds(closedAfterMs)} s after they stopped reading, then resumed (${slow.unrecovered} beyond RESUME_MAX_MESSAGES: recovered:false); ` +
+        `all ${opts.slow} slow viewers closed with ${describeCounts(slow.closes)} ${seconds(closedAfterMs)} s after they stopped reading, then resumed (${slow.unrecovered} of them more than RESUME_MAX_MESSAGES behind: recovered:false, as documented); ` +
         `server memory after GC (heap + buffers) ${mb(retainedWarm)} MB before they stopped reading, ${mb(retainedAtClose)} MB at the closes, ${mb(retainedAfterLoad)} MB ${seconds(opts.afterCloseMs)} s later under the same load ` +
         `(${notSentMb} MB not sent to them); RSS ${mb(base.rssKb * 1024)} → peak ${mb(peakRss * 1024)} MB; normal viewers: ${normal.gaps} gaps, ${normal.duplicates} dup, closes ${describeCounts(normal.closes)}`,
       checks: [
