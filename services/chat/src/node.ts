@@ -10,6 +10,7 @@ import { RoomHistory } from './history/room-history.ts';
 import type { MessageLog } from './history/message-log.ts';
 import { Fanout } from './hub/fanout.ts';
 import { Hub, type Subscriber } from './hub/hub.ts';
+import { RoomSequencer } from './hub/sequencer.ts';
 import { observeFrame, type ChatMetrics } from './metrics.ts';
 import type { LocalPresence } from './presence/local.ts';
 
@@ -81,6 +82,8 @@ export class ChatNode {
   private readonly hub = new Hub();
   readonly history: RoomHistory;
   private readonly fanout: Fanout;
+  /** Live messages to fan-out in seq order, holes (missed on the bus) filled from history. */
+  private readonly sequencer: RoomSequencer;
   private readonly broker: Broker;
   readonly moderation: ModerationStore;
   private readonly metrics: ChatMetrics;
@@ -114,6 +117,17 @@ export class ChatNode {
       windowMs: opts.batchWindowMs,
       minRate: opts.batchMinRate,
       onFrame: (members, messages, carried) => observeFrame(opts.metrics, members, messages, carried),
+    });
+    this.sequencer = new RoomSequencer({
+      read: (room, after, before) => this.history.range(room, { after, before, limit: before - after - 1, order: 'asc' }),
+      emit: (room, message, traceparent) => {
+        const attributes = () => ({ 'chatorbit.room': room, 'chatorbit.node': this.id, 'chatorbit.seq': message.seq, 'chatorbit.local_members': this.hub.memberCountOf(room) });
+        inConsumerSpan('chat deliver', traceparent, attributes, () => this.fanout.push(room, message));
+      },
+      onGap: (room, missing, filled) =>
+        opts.logger.warn({ room, missing, filled }, 'live messages were missed on the bus (a Redis reconnect or failover); read them back from history'),
+      onError: (room, err) => opts.logger.warn({ err, room }, 'reading back messages missed on the bus failed; they are skipped'),
+      maxFill: opts.resumeMaxMessages,
     });
     opts.metrics.sources.rooms = () => this.hub.roomCount;
     opts.metrics.sources.members = () => this.hub.memberCount;
@@ -163,6 +177,7 @@ export class ChatNode {
     if (!this.hub.remove(room, subscriber)) return;
     const subscribing = this.subscriptions.get(room);
     this.subscriptions.delete(room);
+    this.sequencer.drop(room);
     this.fanout.drop(room);
     this.filters.delete(room);
     this.roomSettings.delete(room);
@@ -291,8 +306,7 @@ export class ChatNode {
     }
     if (room === null || event.message.room !== room) return;
     this.metrics.busMessages.inc();
-    const attributes = () => ({ 'chatorbit.room': room, 'chatorbit.node': this.id, 'chatorbit.seq': event.message.seq, 'chatorbit.local_members': this.hub.memberCountOf(room) });
-    inConsumerSpan('chat deliver', event.traceparent, attributes, () => this.fanout.push(room, event.message));
+    this.sequencer.push(room, event.message, event.traceparent);
     this.autoSlowMode(room);
   }
 

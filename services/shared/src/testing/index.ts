@@ -6,3 +6,5 @@ export * from './sentinel.ts';
 export * from './metrics.ts';
 export * from './prometheus.ts';
 export * from './browser.ts';
+export * from './jwks.ts';
+export * from './proc.ts';

@@ -67,3 +67,9 @@ export async function spawnService(script: string, env: Record<string, string>, 
     },
   };
 }
+
+/**
+ * NODE_OPTIONS for a Node process a test starts (spawnService's env) that must exit by itself
+ * once the test process is gone, even if it was SIGKILLed (see watchdog.ts).
+ */
+export const WATCHDOG_NODE_OPTIONS = `--import=${new URL('./watchdog.ts', import.meta.url).href}`;

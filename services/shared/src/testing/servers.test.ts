@@ -114,6 +114,25 @@ describe('startFerret', () => {
     }
     expect(await accepts(ferret.port)).toBe(false);
   });
+
+  it('restarts a killed FerretDB on the same port with its data', async () => {
+    const first = await startFerret();
+    let current = first;
+    try {
+      await withMongo(first.url, (client) => client.db(DB_NAME).collection('kept').insertOne({ n: 1 }));
+      await expect(first.restart()).rejects.toThrow(/still running/);
+      await first.kill('SIGKILL');
+      expect(await accepts(first.port)).toBe(false);
+      current = await first.restart();
+      expect(current.port).toBe(first.port);
+      expect(await withMongo(current.url, (client) => client.db(DB_NAME).collection('kept').findOne({}, { projection: { _id: 0 } }))).toEqual({ n: 1 });
+      await first.stop(); // the old handle no longer owns anything
+      expect(await accepts(first.port)).toBe(true);
+    } finally {
+      await current.stop();
+    }
+    expect(await accepts(first.port)).toBe(false);
+  });
 });
 
 describe('servers from global setup', () => {

@@ -21,6 +21,11 @@ export interface SpawnedServer extends TestServer {
   /** Sends a signal without waiting for anything (SIGSTOP / SIGCONT to freeze and thaw it). */
   signal(signal: NodeJS.Signals): void;
   exited(): boolean;
+  /**
+   * Starts the same server again on the same port and temp dir (its data kept), after it was
+   * killed; resolves once it is ready. The returned server owns the dir from then on: stop that one.
+   */
+  restart(): Promise<SpawnedServer>;
 }
 
 /** How to run one server on a given port with a given (fresh, empty, writable) temp dir. */
@@ -142,6 +147,11 @@ async function launch(name: string, port: number, dir: string, spec: Spec): Prom
     kill: async (signal = 'SIGKILL') => {
       if (!hasExited()) child.kill(signal);
       await exited;
+    },
+    restart: async () => {
+      if (!hasExited()) throw new Error(`${name} on port ${port} is still running: kill() it before restart()`);
+      live.delete(child); // the dir now belongs to the new process: this one's stop() leaves it
+      return launch(name, port, dir, spec);
     },
   };
 }
