@@ -80,7 +80,9 @@ export async function login(url: string, username: string, password: string): Pr
 export async function startWorld(opts: { redisUrl: string; mongoUrl: string; name: string; env?: Record<string, string>; admin?: { username: string; password: string }; chatNodes?: 1 | 2 }): Promise<World> {
   const id = `${opts.name}_${process.pid}_${Date.now().toString(36)}`;
   const adminCredential = opts.admin ?? ADMIN;
-  const backends = { REDIS_URL: opts.redisUrl, MONGO_URL: opts.mongoUrl, MONGO_DB: id, REDIS_PREFIX: id, RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '100000', PRESENCE_HEARTBEAT_MS: '200', ...opts.env };
+  const backends = { REDIS_URL: opts.redisUrl, MONGO_URL: opts.mongoUrl, MONGO_DB: id, REDIS_PREFIX: id, RATE_LIMIT_MESSAGES: '0', MAX_FRAMES_PER_SEC: '100000', PRESENCE_HEARTBEAT_MS: '200',
+    // Every test socket comes from 127.0.0.1, and one joins 101 rooms.
+    MAX_CONNECTIONS_PER_IP: '0', HANDSHAKES_PER_SEC_PER_IP: '0', MAX_ROOMS_PER_CONNECTION: '200', ...opts.env };
   const standalone: Standalone = await startStandalone({ ...backends, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ADMIN_USERNAME: adminCredential.username, ADMIN_PASSWORD: adminCredential.password });
   let chat2: ServiceProcess | undefined;
   try {
