@@ -43,10 +43,16 @@ export async function startBrowser(timeoutMs = 20_000): Promise<Browser> {
   process.once('exit', killOnExit);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const cleanup = () => {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  // Chromium's helper processes may still write to the profile for a moment after the kill.
+  const cleanup = async () => {
     process.off('exit', killOnExit);
     child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
+    await exited;
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   let socket: WebSocket;
   try {
@@ -57,7 +63,7 @@ export async function startBrowser(timeoutMs = 20_000): Promise<Browser> {
       socket.once('error', reject);
     });
   } catch (err) {
-    cleanup();
+    await cleanup();
     throw new Error(`${(err as Error).message}\n--- Chromium's stderr ---\n${stderr}`, { cause: err });
   }
 
@@ -107,7 +113,7 @@ export async function startBrowser(timeoutMs = 20_000): Promise<Browser> {
     },
     async close() {
       socket.close();
-      cleanup();
+      await cleanup();
     },
   };
 }
