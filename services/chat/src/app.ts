@@ -109,6 +109,9 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
   }
   await app.register(healthPlugin, {
     checks: { broker: () => deps.broker.ping(), log: () => deps.log.ping() },
+    // Chat works while MongoDB is down (messages wait in the persistence stream): an unready pod
+    // would leave its Service for the whole outage and refuse every new socket for nothing.
+    reportOnly: ['log'],
   });
   await app.register(authPlugin, { verifier: deps.verifier, isDeactivated: (userId) => deps.deactivations.has(userId) });
   // One set of connection limits for /ws and /ws/chat: a socket of either counts against both.

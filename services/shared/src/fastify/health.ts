@@ -9,8 +9,10 @@ const CHECK_TIMEOUT_MS = 2_000;
 /**
  * /healthz: the process is alive (no dependency is consulted, so a Redis outage never restarts
  * pods). /readyz: every dependency answered within 2 s and the server is not shutting down.
+ * Checks named in `reportOnly` are run and reported (in /readyz's body and
+ * chatorbit_dependency_up) but do not make the server unready: a dependency it works without.
  */
-export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
+export const healthPlugin = fp<{ checks?: ReadinessChecks; reportOnly?: readonly string[] }>(
   async (app, opts) => {
     let closing = false;
     app.addHook('preClose', async () => {
@@ -29,10 +31,12 @@ export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
           }
         }),
       );
+    const gates = (results: Awaited<ReturnType<typeof runChecks>>) =>
+      results.every(([name, r]) => r === 'ok' || (opts.reportOnly ?? []).includes(name));
     app.get('/readyz', { schema, logLevel: 'warn' }, async (_request, reply) => {
       const results = await runChecks();
       const checks = Object.fromEntries(results);
-      const ready = !closing && results.every(([, r]) => r === 'ok');
+      const ready = !closing && gates(results);
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : closing ? 'shutting_down' : 'not_ready', checks });
     });
     // The same checks at every scrape: a dependency's state without waiting for a probe (run
@@ -54,7 +58,7 @@ export const healthPlugin = fp<{ checks?: ReadinessChecks }>(
         help: 'What /readyz would answer at scrape time: 1 ready, 0 not ready or shutting down.',
         registers: [app.metrics],
         async collect() {
-          this.set(!closing && (await scrapeChecks()).every(([, r]) => r === 'ok') ? 1 : 0);
+          this.set(!closing && gates(await scrapeChecks()) ? 1 : 0);
         },
       });
     }
