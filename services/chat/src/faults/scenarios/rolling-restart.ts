@@ -114,7 +114,14 @@ export async function rollingRestart(opts: RollingRestartOptions, ctx: RunContex
         lost: stored.lost,
         storedTwice: stored.storedTwice,
         caughtUp,
-        ...Object.fromEntries(restarts.flatMap((r) => [[`node${r.node}Exit`, r.exit], [`node${r.node}ShutdownS`, r.shutdownS], [`node${r.node}EveryoneBackS`, r.everyoneBackS]])),
+        ...Object.fromEntries(
+          restarts.flatMap((r) => [
+            [`node${r.node}Exit`, r.exit],
+            [`node${r.node}ShutdownS`, r.shutdownS],
+            [`node${r.node}EveryoneBackS`, r.everyoneBackS],
+            [`node${r.node}ReadyAgainS`, r.restartedS],
+          ]),
+        ),
       },
       summary:
         `${acks.length} msgs acked, ${v.resumes} resumes: ${v.gaps} gaps, ${v.duplicates} dup, ${stored.lost} lost, ${stored.storedTwice} stored twice; ` +
