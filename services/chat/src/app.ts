@@ -121,18 +121,19 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     handshakesPerSec: config.HANDSHAKES_PER_SEC_PER_IP,
   });
   app.addHook('onClose', async () => guard.close());
+  // Frame and buffer limits are the same on /ws and /ws/chat.
+  const socketLimits = {
+    maxFrameBytes: config.MAX_FRAME_BYTES,
+    maxTextLength: config.MAX_TEXT_LENGTH,
+    maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+    maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
+  };
   await app.register(websocketPlugin, {
     node,
     verifier: deps.verifier,
     metrics,
     guard,
-    limits: {
-      maxFrameBytes: config.MAX_FRAME_BYTES,
-      maxTextLength: config.MAX_TEXT_LENGTH,
-      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
-      maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
-      maxRooms: config.MAX_ROOMS_PER_CONNECTION,
-    },
+    limits: { ...socketLimits, maxRooms: config.MAX_ROOMS_PER_CONNECTION },
     pingIntervalMs: config.PING_INTERVAL_MS,
   });
   await app.register(messagesRoutes, { node });
@@ -154,13 +155,7 @@ export async function buildChatApp(config: ChatConfig, deps: ChatDeps): Promise<
     verifier: deps.verifier,
     metrics,
     guard,
-    limits: {
-      maxFrameBytes: config.MAX_FRAME_BYTES,
-      maxTextLength: config.MAX_TEXT_LENGTH,
-      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
-      maxFramesPerSec: config.MAX_FRAMES_PER_SEC,
-      pongTimeoutMs: config.COMPAT_PONG_TIMEOUT_MS,
-    },
+    limits: { ...socketLimits, pongTimeoutMs: config.COMPAT_PONG_TIMEOUT_MS },
     pingIntervalMs: config.COMPAT_PING_INTERVAL_MS,
   });
   await app.register(compatChatRoutes, { node, moderation, presence: deps.presence });
